@@ -1,0 +1,117 @@
+#pragma once
+/// The daemon's configuration: one aggregate per component with documented defaults (style guide
+/// B.6), loaded from TOML plus KAZOO_BRIDGE_<SECTION>_<KEY> environment overrides (design.md
+/// "Configuration"). Pure: no I/O here except load_file() reading its file and
+/// process_environment() reading environ.
+///
+/// Durations are std::chrono::milliseconds in C++; in the file and the environment they are plain
+/// integers whose unit is the key's suffix (`read_timeout_ms`, `stale_call_timeout_s`), see
+/// keys.hpp and docs/configuration.md.
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kazoo_bridge::config {
+
+using namespace std::chrono_literals;
+
+/// [server]: our HTTP listener (OAuth pages, API, health, metrics).
+struct server_config {
+  std::string listen = "127.0.0.1:8080";             ///< host:port; port 0 = any free port
+  std::string public_url = "http://127.0.0.1:8080";  ///< how browsers and Zapier reach us
+  std::optional<std::string> tls_certificate, tls_private_key;  ///< PEM files; both or neither
+  std::size_t max_header_bytes = 8192;
+  std::size_t max_body_bytes = 1048576;
+  std::chrono::milliseconds read_timeout{10000}, idle_timeout{30000};
+  bool operator==(const server_config&) const = default;
+};
+
+/// [storage]: the SQLite database.
+struct storage_config {
+  std::string database = "/var/lib/kazoo-bridge/kazoo-bridge.db";
+  std::string synchronous = "normal";             ///< normal|full (PRAGMA synchronous)
+  std::chrono::milliseconds commit_max_delay{2};  ///< group-commit window
+  bool operator==(const storage_config&) const = default;
+};
+
+/// [kazoo]: the Kazoo cluster we follow. The section and api_url, websocket_url, api_key are
+/// required.
+struct kazoo_config {
+  std::string api_url, websocket_url, api_key;  // required
+  std::vector<std::string> accounts;            ///< empty = the API key's own account
+  bool include_internal_calls = true;
+  std::optional<std::string> ca_file;  ///< extra CA for wss:// and https:// (private PKI)
+  std::chrono::milliseconds stale_call_timeout{4h};
+  std::chrono::milliseconds reconnect_initial{500}, reconnect_max{30000};
+  std::chrono::milliseconds ping_interval{30000}, idle_timeout{90000};
+  std::chrono::milliseconds directory_refresh{300000};
+  std::size_t ingest_queue = 10000;
+  bool qubicle = false;  ///< subscribe qubicle.* bindings when offered
+  bool operator==(const kazoo_config&) const = default;
+};
+
+/// [hooks]: REST hook delivery.
+struct hooks_config {
+  bool allow_private_targets = false;  ///< allow hook URLs on loopback / private / link-local
+  bool operator==(const hooks_config&) const = default;
+};
+
+/// [log]
+struct log_config {
+  std::string level = "info";   ///< trace|debug|info|warn|error
+  std::string format = "text";  ///< text|json
+  bool operator==(const log_config&) const = default;
+};
+
+struct config {
+  server_config server;
+  storage_config storage;
+  kazoo_config kazoo;
+  hooks_config hooks;
+  log_config log;
+  bool operator==(const config&) const = default;
+};
+
+/// One thing wrong with a configuration. key_path is the file key ("kazoo.api_url", the TOML name
+/// with its unit suffix), an environment variable name ("KAZOO_BRIDGE_SERVER_LISTEN"), the file
+/// name (unreadable file, TOML syntax error) or "" (syntax error in load_string()).
+/// Messages never contain the value of a secret key.
+struct problem {
+  std::string key_path;
+  std::string message;
+  bool operator==(const problem&) const = default;
+};
+
+struct load_result {
+  config cfg;
+  std::vector<problem>
+      problems;  ///< every problem found, in file order, then environment, then checks
+  /// Not errors, but an operator should know (e.g. kazoo.api_key stored in the file).
+  std::vector<problem> warnings;
+  bool ok() const { return problems.empty(); }
+};
+
+/// Reads and parses `path`, applies `env` (name -> value; tests pass their own, the daemon passes
+/// process_environment()) over it, then validate(). A missing or unreadable file or a TOML syntax
+/// error ("line L, column C: ...") is a problem whose key_path is `path`.
+load_result load_file(const std::string& path, const std::map<std::string, std::string>& env);
+
+/// As load_file() for TOML text held in memory; syntax errors have key_path "".
+load_result load_string(std::string_view toml_text, const std::map<std::string, std::string>& env);
+
+/// The process environment (environ) as name -> value.
+std::map<std::string, std::string> process_environment();
+
+/// Pure semantic checks: URL schemes and hosts, listen host:port, enum values, ranges and
+/// cross-key rules. key_path is always the file key. Does not touch the filesystem.
+std::vector<problem> validate(const config& c);
+
+/// "kazoo.api_url: required key is missing"; just the message when key_path is empty.
+std::string format_problem(const problem& p);
+
+}  // namespace kazoo_bridge::config
