@@ -54,7 +54,8 @@ std::optional<std::string> check_listen(std::string_view text) {
   auto host = text.substr(0, colon);
   auto port = text.substr(colon + 1);
   // "::1:8080" would be ambiguous; RFC 3986 brackets make it "[::1]:8080".
-  if (host.find(':') != std::string_view::npos && host.front() != '[') {
+  bool bracketed = host.starts_with('[') && host.ends_with(']');
+  if (host.find(':') != std::string_view::npos && !bracketed) {
     return "an IPv6 address must be written in brackets, e.g. [::1]:8080";
   }
   if (auto e = check_host(host)) return "must be host:port: " + *e;

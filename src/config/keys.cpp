@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <cctype>
+#include <iterator>
 #include <string>
 
 #include <kazoo_bridge/config/keys.hpp>

@@ -19,8 +19,9 @@ inline constexpr const char* good_ws_url = "ws://kazoo.test:5555";
 /// (key path -> TOML literal, "" = leave the key out), grouped under their section headers.
 inline std::string toml_doc(std::map<std::string, std::string> overrides = {},
                             bool with_api_key = true) {
-  std::map<std::string, std::string> values{{"kazoo.api_url", std::string{"\""} + good_api_url + "\""},
-                                            {"kazoo.websocket_url", std::string{"\""} + good_ws_url + "\""}};
+  std::map<std::string, std::string> values{
+      {"kazoo.api_url", std::string{"\""} + good_api_url + "\""},
+      {"kazoo.websocket_url", std::string{"\""} + good_ws_url + "\""}};
   if (with_api_key) values["kazoo.api_key"] = "\"test-key\"";
   for (auto& [k, v] : overrides) values[k] = v;
   std::string out;

@@ -2,11 +2,11 @@
 // environment override over the file. The table must list every key of keys(), so a new key
 // cannot ship untested.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <functional>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include <kazoo_bridge/config/config.hpp>
 #include <kazoo_bridge/config/keys.hpp>
@@ -34,10 +34,10 @@ constexpr const char* acct2 = "fedcba9876543210fedcba9876543210";
 
 struct key_case {
   std::string path;
-  std::string toml_value;    // TOML literal put in the file
-  std::string file_expect;   // what the struct field reads as after loading it
-  std::string env_value;     // environment variable value (file holds toml_value)
-  std::string env_expect;    // what the field reads as after the override
+  std::string toml_value;   // TOML literal put in the file
+  std::string file_expect;  // what the struct field reads as after loading it
+  std::string env_value;    // environment variable value (file holds toml_value)
+  std::string env_expect;   // what the field reads as after the override
   std::function<std::string(const config&)> read;
   std::map<std::string, std::string> extra{};  // other keys the value needs to be valid
 };
@@ -52,10 +52,18 @@ const std::vector<key_case>& cases() {
       {"server.public_url", "\"https://bridge.example.com\"", "https://bridge.example.com",
        "https://b2.example.com:8443/base", "https://b2.example.com:8443/base",
        [](const config& c) { return c.server.public_url; }},
-      {"server.tls_certificate", "\"/etc/c.pem\"", "/etc/c.pem", "/etc/other.pem", "/etc/other.pem",
+      {"server.tls_certificate",
+       "\"/etc/c.pem\"",
+       "/etc/c.pem",
+       "/etc/other.pem",
+       "/etc/other.pem",
        [](const config& c) { return opt(c.server.tls_certificate); },
        {{"server.tls_private_key", "\"/etc/k.pem\""}}},
-      {"server.tls_private_key", "\"/etc/k.pem\"", "/etc/k.pem", "/etc/k2.pem", "/etc/k2.pem",
+      {"server.tls_private_key",
+       "\"/etc/k.pem\"",
+       "/etc/k.pem",
+       "/etc/k2.pem",
+       "/etc/k2.pem",
        [](const config& c) { return opt(c.server.tls_private_key); },
        {{"server.tls_certificate", "\"/etc/c.pem\""}}},
       {"server.max_header_bytes", "16384", "16384", "4096", "4096",
@@ -66,8 +74,8 @@ const std::vector<key_case>& cases() {
        [](const config& c) { return ms(c.server.read_timeout); }},
       {"server.idle_timeout_ms", "60000", "60000", "15", "15",
        [](const config& c) { return ms(c.server.idle_timeout); }},
-      {"storage.database", "\"/tmp/x.db\"", "/tmp/x.db", ":memory:", ":memory:",
-       [](const config& c) { return c.storage.database; }},
+      {"storage.database", "\"/tmp/x.db\"", "/tmp/x.db",
+       ":memory:", ":memory:", [](const config& c) { return c.storage.database; }},
       {"storage.synchronous", "\"full\"", "full", "normal", "normal",
        [](const config& c) { return c.storage.synchronous; }},
       {"storage.commit_max_delay_ms", "0", "0", "25", "25",
@@ -124,12 +132,16 @@ const key_info& info(const std::string& path) {
 std::pair<std::string, std::string> wrong_literal(key_type t) {
   switch (t) {
     case key_type::string:
-    case key_type::optional_string: return {"42", "integer"};
-    case key_type::boolean: return {"\"true\"", "string"};
+    case key_type::optional_string:
+      return {"42", "integer"};
+    case key_type::boolean:
+      return {"\"true\"", "string"};
     case key_type::size:
     case key_type::duration_ms:
-    case key_type::duration_s: return {"1.5", "float"};
-    case key_type::string_list: return {"\"abc\"", "string"};
+    case key_type::duration_s:
+      return {"1.5", "float"};
+    case key_type::string_list:
+      return {"\"abc\"", "string"};
   }
   return {};
 }
@@ -137,10 +149,14 @@ std::pair<std::string, std::string> wrong_literal(key_type t) {
 std::string expected_word(key_type t) {
   switch (t) {
     case key_type::string:
-    case key_type::optional_string: return "a string";
-    case key_type::boolean: return "a boolean";
-    case key_type::string_list: return "an array of strings";
-    default: return "an integer";
+    case key_type::optional_string:
+      return "a string";
+    case key_type::boolean:
+      return "a boolean";
+    case key_type::string_list:
+      return "an array of strings";
+    default:
+      return "an integer";
   }
 }
 
@@ -195,13 +211,15 @@ INSTANTIATE_TEST_SUITE_P(config, each_key, ::testing::ValuesIn(cases()),
 TEST(key_table, the_table_above_covers_every_key) {
   std::set<std::string> tested;
   for (const auto& c : cases()) tested.insert(c.path);
-  for (const auto& k : keys()) EXPECT_TRUE(tested.contains(k.path())) << k.path() << " has no test row";
+  for (const auto& k : keys())
+    EXPECT_TRUE(tested.contains(k.path())) << k.path() << " has no test row";
   EXPECT_EQ(tested.size(), keys().size());
 }
 
 TEST(key_table, env_names_follow_section_and_key_in_upper_case) {
   EXPECT_EQ(info("server.listen").env_var(), "KAZOO_BRIDGE_SERVER_LISTEN");
-  EXPECT_EQ(info("kazoo.stale_call_timeout_s").env_var(), "KAZOO_BRIDGE_KAZOO_STALE_CALL_TIMEOUT_S");
+  EXPECT_EQ(info("kazoo.stale_call_timeout_s").env_var(),
+            "KAZOO_BRIDGE_KAZOO_STALE_CALL_TIMEOUT_S");
   EXPECT_EQ(info("kazoo.api_key").env_var(), "KAZOO_BRIDGE_KAZOO_API_KEY");
 }
 
@@ -214,12 +232,14 @@ TEST(key_table, bad_environment_values_name_the_variable) {
        "expected an integer for server.max_body_bytes, got \"1M\""},
       {"KAZOO_BRIDGE_SERVER_MAX_HEADER_BYTES", "-5",
        "value for server.max_header_bytes must not be negative, got \"-5\""},
-      {"KAZOO_BRIDGE_KAZOO_PING_INTERVAL_MS", "", "expected an integer for kazoo.ping_interval_ms, got \"\""},
+      {"KAZOO_BRIDGE_KAZOO_PING_INTERVAL_MS", "",
+       "expected an integer for kazoo.ping_interval_ms, got \"\""},
       {"KAZOO_BRIDGE_KAZOO_STALE_CALL_TIMEOUT_S", "99999999999999999999",
        "value for kazoo.stale_call_timeout_s is out of range, got \"99999999999999999999\""},
       {"KAZOO_BRIDGE_KAZOO_STALE_CALL_TIMEOUT_S", "9223372036854776",
        "value for kazoo.stale_call_timeout_s is out of range, got \"9223372036854776\""},
-      {"KAZOO_BRIDGE_KAZOO_QUBICLE", "yes", "expected true, false, 1 or 0 for kazoo.qubicle, got \"yes\""},
+      {"KAZOO_BRIDGE_KAZOO_QUBICLE", "yes",
+       "expected true, false, 1 or 0 for kazoo.qubicle, got \"yes\""},
       {"KAZOO_BRIDGE_HOOKS_ALLOW_PRIVATE_TARGETS", "2",
        "expected true, false, 1 or 0 for hooks.allow_private_targets, got \"2\""},
   };

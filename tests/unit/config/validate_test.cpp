@@ -1,0 +1,262 @@
+// validate(): the semantic rules, one table per rule family.
+
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include <kazoo_bridge/config/config.hpp>
+
+#include "config_test_util.hpp"
+
+namespace kazoo_bridge::config {
+namespace {
+
+using test::dump;
+
+config valid() {
+  config c;
+  c.kazoo.api_url = test::good_api_url;
+  c.kazoo.websocket_url = test::good_ws_url;
+  c.kazoo.api_key = "k";
+  return c;
+}
+
+// The problems validate() finds after `mutate`, formatted.
+std::vector<std::string> problems_after(const std::function<void(config&)>& mutate) {
+  auto c = valid();
+  mutate(c);
+  std::vector<std::string> out;
+  for (const auto& p : validate(c)) out.push_back(format_problem(p));
+  return out;
+}
+
+TEST(validate, defaults_plus_required_values_are_valid) {
+  EXPECT_TRUE(validate(valid()).empty()) << dump(validate(valid()));
+}
+
+TEST(validate, default_config_lacks_only_the_required_values) {
+  std::vector<std::string> got;
+  for (const auto& p : validate(config{})) got.push_back(format_problem(p));
+  EXPECT_EQ(got, (std::vector<std::string>{"kazoo.api_url: must not be empty",
+                                           "kazoo.websocket_url: must not be empty",
+                                           "kazoo.api_key: must not be empty"}));
+}
+
+TEST(validate, listen_is_host_and_port) {
+  struct row {
+    std::string value;
+    std::string error;  // "" = accepted
+  };
+  const std::vector<row> rows{
+      {"127.0.0.1:8080", ""},
+      {"127.0.0.1:0", ""},  // any free port
+      {"0.0.0.0:65535", ""},
+      {"localhost:80", ""},
+      {"[::1]:8080", ""},
+      {"[::]:0", ""},
+      {"127.0.0.1", "must be host:port, e.g. 127.0.0.1:8080"},
+      {"127.0.0.1:", "must be host:port with a port from 0 to 65535"},
+      {"127.0.0.1:65536", "must be host:port with a port from 0 to 65535"},
+      {"127.0.0.1:http", "must be host:port with a port from 0 to 65535"},
+      {"127.0.0.1:-1", "must be host:port with a port from 0 to 65535"},
+      {":8080", "must be host:port: the host is missing"},
+      {"::1:8080", "an IPv6 address must be written in brackets, e.g. [::1]:8080"},
+      {"[::1:8080", "an IPv6 address must be written in brackets, e.g. [::1]:8080"},
+      {"bad host:80", "must be host:port: the host contains characters not allowed in a host name"},
+      {"", "must be host:port, e.g. 127.0.0.1:8080"},
+  };
+  for (const auto& r : rows) {
+    auto got = problems_after([&](config& c) { c.server.listen = r.value; });
+    if (r.error.empty()) {
+      EXPECT_TRUE(got.empty()) << r.value << ": " << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{"server.listen: " + r.error}) << r.value;
+    }
+  }
+}
+
+TEST(validate, url_schemes_and_shapes) {
+  struct row {
+    std::string key;  // which URL key the value goes to
+    std::string value;
+    std::string error;
+  };
+  const std::vector<row> rows{
+      {"kazoo.websocket_url", "ws://kazoo.example.com:5555", ""},
+      {"kazoo.websocket_url", "wss://kazoo.example.com:5556/", ""},
+      {"kazoo.websocket_url", "WSS://Kazoo.Example.com", ""},
+      {"kazoo.websocket_url", "ws://[2001:db8::1]:5555", ""},
+      {"kazoo.websocket_url", "http://kazoo.example.com:5555",
+       "must start with ws:// or wss://, not http://"},
+      {"kazoo.websocket_url", "https://kazoo.example.com",
+       "must start with ws:// or wss://, not https://"},
+      {"kazoo.websocket_url", "kazoo.example.com:5555",
+       "must be a URL starting with ws:// or wss://"},
+      {"kazoo.websocket_url", "ws://:5555", "has a bad host: the host is missing"},
+      {"kazoo.websocket_url", "ws://kazoo:0", "has a bad port: it must be from 1 to 65535"},
+      {"kazoo.websocket_url", "ws://kazoo:99999", "has a bad port: it must be from 1 to 65535"},
+      {"kazoo.api_url", "http://kazoo.example.com:8000/v2", ""},
+      {"kazoo.api_url", "https://kazoo.example.com/v2", ""},
+      {"kazoo.api_url", "ws://kazoo.example.com:8000/v2",
+       "must start with http:// or https://, not ws://"},
+      {"kazoo.api_url", "http://admin:pw@kazoo.example.com/v2",
+       "must not contain user:password@ (credentials go in their own keys)"},
+      {"kazoo.api_url", "http://kazoo.example.com/v2?x=1",
+       "must not contain a query (?) or fragment (#)"},
+      {"kazoo.api_url", "http://kazoo example.com/v2",
+       "must not contain spaces or control characters"},
+      {"kazoo.api_url", "http://::1/v2",
+       "has a bad host: an IPv6 address must be written in brackets, e.g. [::1]"},
+      {"server.public_url", "https://bridge.example.com", ""},
+      {"server.public_url", "http://127.0.0.1:8080", ""},
+      {"server.public_url", "ftp://bridge.example.com",
+       "must start with http:// or https://, not ftp://"},
+      {"server.public_url", "https://bridge.example.com/#x",
+       "must not contain a query (?) or fragment (#)"},
+      {"server.public_url", "", "must not be empty"},
+  };
+  for (const auto& r : rows) {
+    auto got = problems_after([&](config& c) {
+      if (r.key == "kazoo.websocket_url") c.kazoo.websocket_url = r.value;
+      if (r.key == "kazoo.api_url") c.kazoo.api_url = r.value;
+      if (r.key == "server.public_url") c.server.public_url = r.value;
+    });
+    if (r.error.empty()) {
+      EXPECT_TRUE(got.empty()) << r.value << ": " << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{r.key + ": " + r.error}) << r.value;
+    }
+  }
+}
+
+TEST(validate, url_problems_do_not_repeat_credentials) {
+  auto got = problems_after([](config& c) { c.kazoo.api_url = "http://admin:hunter2@k/v2"; });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].find("hunter2"), std::string::npos) << got[0];
+}
+
+TEST(validate, enums) {
+  struct row {
+    std::function<void(config&)> set;
+    std::string error;
+  };
+  const std::vector<row> rows{
+      {[](config& c) { c.storage.synchronous = "full"; }, ""},
+      {[](config& c) { c.storage.synchronous = "off"; },
+       "storage.synchronous: must be one of normal|full, got \"off\""},
+      {[](config& c) { c.storage.synchronous = "NORMAL"; },
+       "storage.synchronous: must be one of normal|full, got \"NORMAL\""},
+      {[](config& c) { c.log.level = "trace"; }, ""},
+      {[](config& c) { c.log.level = "error"; }, ""},
+      {[](config& c) { c.log.level = "warning"; },
+       "log.level: must be one of trace|debug|info|warn|error, got \"warning\""},
+      {[](config& c) { c.log.format = "json"; }, ""},
+      {[](config& c) { c.log.format = "logfmt"; },
+       "log.format: must be one of text|json, got \"logfmt\""},
+  };
+  for (const auto& r : rows) {
+    auto got = problems_after(r.set);
+    if (r.error.empty()) {
+      EXPECT_TRUE(got.empty()) << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{r.error});
+    }
+  }
+}
+
+TEST(validate, ranges_and_cross_key_rules) {
+  using std::chrono::milliseconds;
+  struct row {
+    std::function<void(config&)> set;
+    std::string error;
+  };
+  const std::string acct = "0123456789abcdef0123456789abcdef";
+  const std::vector<row> rows{
+      {[](config& c) { c.server.max_header_bytes = 1023; },
+       "server.max_header_bytes: must be from 1024 to 1048576, got 1023"},
+      {[](config& c) { c.server.max_header_bytes = 1024; }, ""},
+      {[](config& c) { c.server.max_body_bytes = 1073741825; },
+       "server.max_body_bytes: must be from 1024 to 1073741824, got 1073741825"},
+      {[](config& c) { c.server.read_timeout = milliseconds{0}; },
+       "server.read_timeout_ms: must be greater than 0, got 0"},
+      {[](config& c) { c.server.idle_timeout = milliseconds{-5}; },
+       "server.idle_timeout_ms: must be greater than 0, got -5"},
+      {[](config& c) { c.server.tls_certificate = "/c.pem"; },
+       "server.tls_private_key: must be set together with server.tls_certificate"},
+      {[](config& c) { c.server.tls_private_key = "/k.pem"; },
+       "server.tls_certificate: must be set together with server.tls_private_key"},
+      {[](config& c) {
+         c.server.tls_certificate = "/c.pem";
+         c.server.tls_private_key = "/k.pem";
+       },
+       ""},
+      {[](config& c) {
+         c.server.tls_certificate = "";
+         c.server.tls_private_key = "/k.pem";
+       },
+       "server.tls_certificate: must not be empty when set (omit the key instead)"},
+      {[](config& c) { c.storage.database = ""; }, "storage.database: must not be empty"},
+      {[](config& c) { c.storage.commit_max_delay = milliseconds{0}; }, ""},
+      {[](config& c) { c.storage.commit_max_delay = milliseconds{1001}; },
+       "storage.commit_max_delay_ms: must be from 0 to 1000, got 1001"},
+      {[&](config& c) { c.kazoo.accounts = {acct}; }, ""},
+      {[&](config& c) {
+         c.kazoo.accounts = {acct, "0123456789ABCDEF0123456789ABCDEF"};
+       },
+       "kazoo.accounts[1]: must be a Kazoo account id (32 lowercase hex characters)"},
+      {[&](config& c) { c.kazoo.accounts = {"abc"}; },
+       "kazoo.accounts[0]: must be a Kazoo account id (32 lowercase hex characters)"},
+      {[&](config& c) {
+         c.kazoo.accounts = {acct, acct};
+       },
+       "kazoo.accounts[1]: is listed twice"},
+      {[](config& c) { c.kazoo.ca_file = ""; },
+       "kazoo.ca_file: must not be empty when set (omit the key instead)"},
+      {[](config& c) { c.kazoo.stale_call_timeout = milliseconds{0}; },
+       "kazoo.stale_call_timeout_s: must be greater than 0, got 0"},
+      {[](config& c) { c.kazoo.stale_call_timeout = milliseconds{-3000}; },
+       "kazoo.stale_call_timeout_s: must be greater than 0, got -3"},
+      {[](config& c) { c.kazoo.reconnect_initial = milliseconds{0}; },
+       "kazoo.reconnect_initial_ms: must be greater than 0, got 0"},
+      {[](config& c) { c.kazoo.reconnect_max = milliseconds{499}; },
+       "kazoo.reconnect_max_ms: must not be less than kazoo.reconnect_initial_ms"},
+      {[](config& c) { c.kazoo.reconnect_max = milliseconds{500}; }, ""},
+      {[](config& c) { c.kazoo.ping_interval = milliseconds{0}; },
+       "kazoo.ping_interval_ms: must be greater than 0, got 0"},
+      {[](config& c) {
+         c.kazoo.ping_interval = milliseconds{3600001};
+         c.kazoo.idle_timeout = milliseconds{7200000};
+       },
+       "kazoo.ping_interval_ms: must be at most 3600000 (blackhole drops idle clients after 1 "
+       "hour)"},
+      {[](config& c) { c.kazoo.idle_timeout = milliseconds{30000}; },
+       "kazoo.idle_timeout_ms: must be greater than kazoo.ping_interval_ms (else every pause "
+       "between "
+       "pings looks dead)"},
+      {[](config& c) { c.kazoo.directory_refresh = milliseconds{0}; },
+       "kazoo.directory_refresh_s: must be greater than 0, got 0"},
+      {[](config& c) { c.kazoo.ingest_queue = 0; },
+       "kazoo.ingest_queue: must be from 1 to 10000000, got 0"},
+      {[](config& c) { c.kazoo.ingest_queue = 1; }, ""},
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto got = problems_after(rows[i].set);
+    if (rows[i].error.empty()) {
+      EXPECT_TRUE(got.empty()) << "row " << i << ": " << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{rows[i].error}) << "row " << i;
+    }
+  }
+}
+
+TEST(validate, reports_every_problem_not_just_the_first) {
+  auto got = problems_after([](config& c) {
+    c.server.listen = "nope";
+    c.kazoo.websocket_url = "http://x";
+    c.log.level = "loud";
+  });
+  EXPECT_EQ(got.size(), 3u);
+}
+
+}  // namespace
+}  // namespace kazoo_bridge::config
