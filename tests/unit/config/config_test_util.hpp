@@ -2,6 +2,7 @@
 // Helpers shared by the config tests: a minimal valid TOML document with per-key overrides.
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -45,3 +46,10 @@ inline std::string dump(const std::vector<problem>& ps) {
 }
 
 }  // namespace kazoo_bridge::config::test
+
+namespace kazoo_bridge::config {
+/// GoogleTest prints a config as its keys, not as bytes (found by ADL).
+inline void PrintTo(const config& c, std::ostream* os) {
+  for (const auto& k : keys()) *os << "\n  " << k.path() << " = " << format_value(c, k);
+}
+}  // namespace kazoo_bridge::config
