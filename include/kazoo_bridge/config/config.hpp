@@ -18,8 +18,6 @@
 
 namespace kazoo_bridge::config {
 
-using namespace std::chrono_literals;
-
 /// [server]: our HTTP listener (OAuth pages, API, health, metrics).
 struct server_config {
   std::string listen = "127.0.0.1:8080";             ///< host:port; port 0 = any free port
@@ -46,7 +44,7 @@ struct kazoo_config {
   std::vector<std::string> accounts;            ///< empty = the API key's own account
   bool include_internal_calls = true;
   std::optional<std::string> ca_file;  ///< extra CA for wss:// and https:// (private PKI)
-  std::chrono::milliseconds stale_call_timeout{4h};
+  std::chrono::milliseconds stale_call_timeout{std::chrono::hours{4}};
   std::chrono::milliseconds reconnect_initial{500}, reconnect_max{30000};
   std::chrono::milliseconds ping_interval{30000}, idle_timeout{90000};
   std::chrono::milliseconds directory_refresh{300000};
