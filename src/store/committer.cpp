@@ -34,14 +34,6 @@ std::string event_ids(const batch& b) {
   return out.empty() ? "-" : out;
 }
 
-// Carries the batches of one transaction to the DB thread and back (to retry them on failure),
-// so the I/O thread holds no reference into what the DB thread works on.
-struct outcome {
-  result<commit_stats> stats;
-  std::string error;  // SQLite's message
-  std::vector<batch> batches;
-};
-
 }  // namespace
 
 committer::committer(asio::any_io_executor io, asio::thread_pool& db_thread, database& db,
@@ -122,27 +114,31 @@ std::size_t committer::group_size() const {
 }
 
 awaitable<bool> committer::commit_group(std::size_t n) {
-  std::vector<batch> taken;
-  taken.reserve(n);
+  inflight_.clear();
+  inflight_.reserve(n);
   std::vector<clock::time_point> times;
   times.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    taken.push_back(std::move(queue_.front().b));
+    inflight_.push_back(std::move(queue_.front().b));
     times.push_back(queue_.front().at);
     queue_.pop_front();
   }
-  const std::size_t events = count_events(taken);
+  const std::size_t events = count_events(inflight_);
 
+  // The DB thread works on inflight_ and inflight_error_ while this coroutine is suspended; the
+  // I/O thread touches neither until offload() resumes us (B.5 rule 5, at most one commit in
+  // flight). Keeping them here rather than moving them through the lambda means a failed
+  // transaction's batches are simply put back in front of the queue.
+  auto work = [db = &db_, bs = &inflight_, err = &inflight_error_]() -> result<commit_stats> {
+    auto r = db->commit(std::span<const batch>(*bs));
+    if (!r) *err = db->last_error();
+    return r;
+  };
   const auto t0 = clock::now();
-  outcome out = co_await offload(db_thread_, [db = &db_, bs = std::move(taken)]() mutable {
-    outcome o;
-    o.stats = db->commit(std::span<const batch>(bs));
-    if (!o.stats) o.error = db->last_error();
-    o.batches = std::move(bs);
-    return o;
-  });
+  const result<commit_stats> stats = co_await offload(db_thread_, work);
+  const std::string error = std::exchange(inflight_error_, {});
 
-  if (out.stats) {
+  if (stats) {
     latency_.observe(std::chrono::duration<double>(clock::now() - t0).count());
     commits_.inc();
     batch_events_.observe(static_cast<double>(events));
@@ -155,41 +151,44 @@ awaitable<bool> committer::commit_group(std::size_t n) {
     }
     backoff_ = std::chrono::milliseconds{0};
     log_->debug("store commit batches={} events={} inserted={} duplicate={} calls={} outbox={}", n,
-                events, out.stats->events_inserted, out.stats->events_duplicate,
-                out.stats->calls_upserted, out.stats->outbox_inserted);
+                events, stats->events_inserted, stats->events_duplicate,
+                stats->calls_upserted, stats->outbox_inserted);
+    inflight_.clear();
     release_producers();
-    if (on_committed) on_committed(*out.stats);
+    if (on_committed) on_committed(*stats);
     co_return true;
   }
 
-  const error_code ec = out.stats.error();
+  const error_code ec = stats.error();
   errors_.inc();
   if (is_data_error(ec) && n == 1) {
     // Retrying the same rows can never succeed; dropping them keeps one bad batch from blocking
     // every later call. Logged at error level with its ids: an operator (or a bug report) must act.
     rejected_.inc(events);
     log_->error("store refused a batch, its events are not stored: ec={} reason={} events={} ids={}",
-                ec.message(), out.error, events, event_ids(out.batches.front()));
+                ec.message(), error, events, event_ids(inflight_.front()));
     pending_events_ -= events;
     pending_gauge_.set(static_cast<double>(pending_events_));
     if (isolate_ > 0) --isolate_;
+    inflight_.clear();
     release_producers();
     co_return true;
   }
 
   // Put the batches back in front, in their order, for the next attempt.
-  for (std::size_t i = n; i-- > 0;) queue_.push_front({std::move(out.batches[i]), times[i]});
+  for (std::size_t i = n; i-- > 0;) queue_.push_front({std::move(inflight_[i]), times[i]});
+  inflight_.clear();
   if (is_data_error(ec)) {
     // One of the merged batches is refused; find it by committing them one by one.
     isolate_ = n;
     log_->warn("store transaction refused, committing its batches one by one batches={} ec={} reason={}",
-               n, ec.message(), out.error);
+               n, ec.message(), error);
     co_return false;
   }
   if (fail_streak_ == 0) {
     log_->error("store commit failed, retrying with backoff (nothing is dropped) ec={} reason={} "
                 "pending_events={}",
-                ec.message(), out.error, pending_events_);
+                ec.message(), error, pending_events_);
   } else {
     log_->debug("store commit failed again attempt={} ec={}", fail_streak_ + 1, ec.message());
   }

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 #include <memory>
 #include <optional>
 
@@ -92,6 +93,8 @@ class committer {
   std::shared_ptr<spdlog::logger> log_;
 
   std::deque<queued> queue_;  // enqueue order; the transaction in flight has taken its front
+  std::vector<batch> inflight_;  // the transaction on the DB thread (back in queue_ if it fails)
+  std::string inflight_error_;   // SQLite's message when it failed, written on the DB thread
   std::size_t pending_events_ = 0;
   std::size_t isolate_ = 0;    // after a refused transaction: commit this many batches one by one
   std::size_t fail_streak_ = 0;
