@@ -1,0 +1,82 @@
+#pragma once
+/// The SQLite database of kazoo-bridge: opening (WAL, pragmas, embedded migrations), the atomic
+/// commit of a batch, and the read queries of the CLI and the HTTP API.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <kazoo_bridge/common/error.hpp>
+#include <kazoo_bridge/store/error.hpp>
+#include <kazoo_bridge/store/rows.hpp>
+
+namespace kazoo_bridge::store {
+
+/// One SQLite connection in WAL mode.
+///
+/// Thread: confined to one thread at a time, in the daemon the DB thread (reach it with offload(),
+/// as the committer does); it holds no lock of its own. Not copyable.
+/// Lifetime: close by destroying it; committed transactions survive a crash without it (WAL).
+/// Errors: sqlite_category() codes (SQLITE_BUSY after busy_timeout, CONSTRAINT for refused data,
+/// FULL, IOERR...) and store_errc; last_error() holds SQLite's message for the last failure.
+class database {
+ public:
+  /// Opens or creates the file (its directory must exist and be writable), switches to WAL, sets
+  /// busy_timeout, synchronous and foreign_keys, then applies pending migrations, each in its own
+  /// transaction. A file whose user_version is above latest_schema_version() is refused
+  /// (store_errc::schema_too_new) and left untouched.
+  static result<std::unique_ptr<database>> open(options o);
+  /// The same, with a one-line operator-facing reason on failure (path, directory, versions).
+  static result<std::unique_ptr<database>> open(options o, std::string& reason);
+
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  /// BEGIN IMMEDIATE; insert events (an id already stored is a duplicate: ignored and counted, the
+  /// stored row is not changed); insert outbox rows (ignored for an (event, destination) already
+  /// queued); upsert calls (the last row given for a call wins); upsert meta; COMMIT.
+  /// All or nothing: on any error the transaction is rolled back and nothing is visible.
+  result<commit_stats> commit(const batch& b);
+  /// Several batches in one transaction, in order (group commit). All or nothing across them.
+  result<commit_stats> commit(std::span<const batch> batches);
+
+  /// The `limit` most recent calls, newest first (started_at).
+  result<std::vector<call_row>> recent_calls(std::size_t limit);
+  /// Every call whose status is not 'ended', oldest first (start-up restore).
+  result<std::vector<call_row>> open_calls();
+  result<std::optional<call_row>> find_call(const std::string& call_id);
+  /// The LAST `q.limit` events matching every set filter, returned oldest first
+  /// (by occurred_at, then insertion order).
+  result<std::vector<event_row>> events(const event_query& q);
+  result<std::optional<std::string>> meta(const std::string& key);
+  result<std::int64_t> count_events();
+
+  /// Pending outbox rows due at `now_ms` (next_attempt_at_ms <= now_ms), earliest first.
+  result<std::vector<outbox_entry>> due_outbox(std::int64_t now_ms, std::size_t limit);
+  result<std::int64_t> count_outbox();
+
+  /// The connection's PRAGMA synchronous, read back: "off", "normal", "full" or "extra".
+  result<std::string> synchronous_mode();
+  /// The connection's PRAGMA journal_mode, read back: "wal" for a file, "memory" for ":memory:".
+  result<std::string> journal_mode();
+
+  /// PRAGMA user_version after open(): the last migration applied.
+  int schema_version() const;
+  /// The newest migration embedded in this build.
+  static int latest_schema_version();
+
+  /// SQLite's message for the last failed call (e.g. "CHECK constraint failed: ..."); empty if none.
+  const std::string& last_error() const;
+  const std::string& path() const;
+
+ private:
+  struct impl;
+  explicit database(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kazoo_bridge::store

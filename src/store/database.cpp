@@ -1,0 +1,567 @@
+#include <kazoo_bridge/store/database.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include <kazoo_bridge/common/time.hpp>
+
+#include "store/migrations.hpp"
+#include "store/sqlite.hpp"
+
+namespace kazoo_bridge::store {
+namespace {
+
+using detail::statement;
+namespace fs = std::filesystem;
+
+constexpr std::string_view call_columns =
+    "call_id, account_id, status, direction, answered, user_id, started_at_ms, updated_at_ms, "
+    "ended_at_ms, snapshot, state";
+
+constexpr std::string_view event_columns =
+    "id, type, call_id, account_id, user_id, direction, occurred_at_ms, payload";
+
+constexpr std::string_view outbox_columns =
+    "id, event_id, destination, call_id, status, attempts, next_attempt_at_ms, last_error";
+
+std::int64_t clamp_limit(std::size_t limit) {
+  constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(limit, max));
+}
+
+call_row read_call(const statement::use& u) {
+  call_row c;
+  c.call_id = u.text(0);
+  c.account_id = u.text(1);
+  c.status = u.text(2);
+  c.direction = u.text(3);
+  c.answered = u.int64(4) != 0;
+  c.user_id = u.optional_text(5);
+  c.started_at_ms = u.int64(6);
+  c.updated_at_ms = u.int64(7);
+  c.ended_at_ms = u.optional_int64(8);
+  c.snapshot = u.text(9);
+  c.state = u.text(10);
+  return c;
+}
+
+event_row read_event(const statement::use& u) {
+  event_row e;
+  e.id = u.text(0);
+  e.type = u.text(1);
+  e.call_id = u.text(2);
+  e.account_id = u.text(3);
+  e.user_id = u.optional_text(4);
+  e.direction = u.text(5);
+  e.occurred_at_ms = u.int64(6);
+  e.payload = u.text(7);
+  return e;
+}
+
+outbox_entry read_outbox(const statement::use& u) {
+  outbox_entry o;
+  o.id = u.int64(0);
+  o.event_id = u.text(1);
+  o.destination = u.text(2);
+  o.call_id = u.text(3);
+  o.status = u.text(4);
+  o.attempts = u.int64(5);
+  o.next_attempt_at_ms = u.int64(6);
+  o.last_error = u.optional_text(7);
+  return o;
+}
+
+std::string_view json_or_empty_object(const std::string& s) {
+  // Both branches string_view: `s.empty() ? "{}" : s` would make a temporary std::string.
+  return s.empty() ? std::string_view("{}") : std::string_view(s);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+bool is_memory(const std::string& path) { return path == ":memory:"; }
+
+// Checks what SQLite would only report as "unable to open database file", so that an operator
+// reads which directory is missing or unwritable. WAL also creates <db>-wal and <db>-shm beside the
+// file, so the directory must be writable even when the file already exists.
+error_code check_location(const std::string& path, std::string& reason) {
+  std::error_code fec;
+  fs::path file = fs::absolute(fs::path(path), fec);
+  if (fec) file = fs::path(path);
+  fs::path dir = file.parent_path();
+  auto fail = [&](std::string why) {
+    reason = fmt::format("cannot open database {}: {}", path, why);
+    return make_error_code(store_errc::cannot_open);
+  };
+  auto st = fs::status(dir, fec);
+  if (!fs::exists(st)) return fail(fmt::format("directory {} does not exist", dir.string()));
+  if (!fs::is_directory(st)) return fail(fmt::format("{} is not a directory", dir.string()));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    int e = errno;
+    return fail(fmt::format("directory {} is not writable ({})", dir.string(), std::strerror(e)));
+  }
+  auto fst = fs::status(file, fec);
+  if (fs::exists(fst)) {
+    if (fs::is_directory(fst)) return fail("it is a directory");
+    if (::access(file.c_str(), R_OK | W_OK) != 0) {
+      int e = errno;
+      return fail(fmt::format("the file is not readable and writable ({})", std::strerror(e)));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+struct database::impl {
+  options opts;
+  detail::connection db;
+  int version = 0;
+  std::string last_error;
+
+  statement insert_event, insert_outbox, upsert_call, upsert_meta;
+  statement recent_calls, open_calls, find_call, get_meta, count_events, count_outbox, due_outbox;
+  statement synchronous, journal_mode;
+  // events(): one statement per combination of filters (call_id, type, account_id), prepared on
+  // first use, so each query can use the matching index instead of `? IS NULL OR col = ?`.
+  std::array<statement, 8> events_by_filter;
+
+  // Records SQLite's message for the last failure and returns the error, for `return fail(ec);`.
+  error_code fail(error_code ec) {
+    last_error = sqlite3_errmsg(db.get());
+    return ec;
+  }
+
+  error_code prepare_all(std::string& reason);
+  error_code migrate(std::string& reason);
+  result<commit_stats> commit_in_transaction(std::span<const batch> batches);
+  result<std::vector<call_row>> calls_of(statement& st, std::optional<std::int64_t> limit);
+  result<std::string> pragma_text(statement& st);
+};
+
+error_code database::impl::prepare_all(std::string& reason) {
+  struct spec {
+    statement* st;
+    std::string sql;
+  };
+  std::array<spec, 13> specs{{
+      {&insert_event,
+       fmt::format("INSERT INTO call_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "ON CONFLICT (id) DO NOTHING",
+                   event_columns)},
+      {&insert_outbox,
+       "INSERT INTO outbox (event_id, destination, call_id, next_attempt_at_ms, created_at_ms, "
+       "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (event_id, destination) DO NOTHING"},
+      {&upsert_call,
+       fmt::format("INSERT INTO calls ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                   "ON CONFLICT (call_id) DO UPDATE SET account_id = excluded.account_id, "
+                   "status = excluded.status, direction = excluded.direction, "
+                   "answered = excluded.answered, user_id = excluded.user_id, "
+                   "started_at_ms = excluded.started_at_ms, updated_at_ms = excluded.updated_at_ms, "
+                   "ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot, "
+                   "state = excluded.state",
+                   call_columns)},
+      {&upsert_meta,
+       "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+      {&recent_calls,
+       fmt::format("SELECT {} FROM calls ORDER BY started_at_ms DESC, rowid DESC LIMIT ?1",
+                   call_columns)},
+      {&open_calls, fmt::format("SELECT {} FROM calls WHERE status <> 'ended' "
+                                "ORDER BY started_at_ms, rowid",
+                                call_columns)},
+      {&find_call, fmt::format("SELECT {} FROM calls WHERE call_id = ?1", call_columns)},
+      {&get_meta, "SELECT value FROM meta WHERE key = ?1"},
+      {&count_events, "SELECT count(*) FROM call_events"},
+      {&count_outbox, "SELECT count(*) FROM outbox"},
+      {&due_outbox, fmt::format("SELECT {} FROM outbox WHERE status = 'pending' AND "
+                                "next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, id LIMIT ?2",
+                                outbox_columns)},
+      {&synchronous, "PRAGMA synchronous"},
+      {&journal_mode, "PRAGMA journal_mode"},
+  }};
+  for (auto& s : specs) {
+    std::string msg;
+    *s.st = statement(db.get(), s.sql, &msg);
+    if (!s.st->valid()) {
+      reason = fmt::format("cannot prepare a statement on {}: {}", opts.path, msg);
+      last_error = msg;
+      return s.st->prepare_error();
+    }
+  }
+  return {};
+}
+
+error_code database::impl::migrate(std::string& reason) {
+  auto read_version = [this]() -> result<int> {
+    statement st(db.get(), "PRAGMA user_version");
+    if (!st.valid()) return st.prepare_error();
+    statement::use u(st);
+    auto row = u.step();
+    if (!row) return row.error();
+    return static_cast<int>(u.int64(0));
+  };
+
+  auto v = read_version();
+  if (!v) {
+    reason = fmt::format("cannot read the schema version of {}: {}", opts.path,
+                         sqlite3_errmsg(db.get()));
+    return v.error();
+  }
+  const int latest = latest_schema_version();
+  if (*v > latest) {
+    reason = fmt::format(
+        "database {} has schema version {}, newer than this kazoo-bridge supports ({}); it was "
+        "written by a newer release: upgrade kazoo-bridge or point [storage] database elsewhere",
+        opts.path, *v, latest);
+    version = *v;
+    return make_error_code(store_errc::schema_too_new);
+  }
+
+  for (const auto& m : detail::embedded_migrations()) {
+    if (m.version <= *v) continue;
+    std::string msg;
+    // BEGIN IMMEDIATE takes the write lock first (and honours busy_timeout), so two processes
+    // starting together cannot both apply the same migration: the second re-reads the version.
+    if (auto ec = detail::exec(db.get(), "BEGIN IMMEDIATE", &msg)) {
+      reason = fmt::format("cannot lock {} to migrate it: {}", opts.path, msg);
+      last_error = msg;
+      return ec;
+    }
+    auto now = read_version();
+    if (now && *now >= m.version) {
+      detail::exec(db.get(), "ROLLBACK");
+      *v = *now;
+      continue;
+    }
+    std::string sql(m.sql);
+    sql += fmt::format(";\nPRAGMA user_version = {};", m.version);
+    if (auto ec = detail::exec(db.get(), sql.c_str(), &msg)) {
+      detail::exec(db.get(), "ROLLBACK");
+      reason = fmt::format("migration {} failed on {}: {}", m.name, opts.path, msg);
+      last_error = msg;
+      return make_error_code(store_errc::migration_failed);
+    }
+    if (auto ec = detail::exec(db.get(), "COMMIT", &msg)) {
+      detail::exec(db.get(), "ROLLBACK");
+      reason = fmt::format("migration {} failed to commit on {}: {}", m.name, opts.path, msg);
+      last_error = msg;
+      return ec;
+    }
+    *v = m.version;
+  }
+  version = *v;
+  return {};
+}
+
+result<std::unique_ptr<database>> database::open(options o) {
+  std::string ignored;
+  return open(std::move(o), ignored);
+}
+
+result<std::unique_ptr<database>> database::open(options o, std::string& reason) {
+  auto p = std::make_unique<impl>();
+  const std::string sync = lower(o.synchronous);
+  if (sync != "normal" && sync != "full") {
+    reason = fmt::format("storage.synchronous must be \"normal\" or \"full\", not \"{}\"", o.synchronous);
+    return make_error_code(store_errc::bad_option);
+  }
+  if (o.path.empty()) {
+    reason = "storage.database is empty";
+    return make_error_code(store_errc::bad_option);
+  }
+  const bool memory = is_memory(o.path);
+  if (!memory) {
+    if (auto ec = check_location(o.path, reason)) return ec;
+  }
+
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(o.path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  p->db.reset(raw);  // even on failure SQLite may return a handle that must be closed
+  p->opts = std::move(o);
+  if (rc != SQLITE_OK) {
+    reason = fmt::format("cannot open database {}: {}", p->opts.path,
+                         raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    return make_error_code(store_errc::cannot_open);
+  }
+  sqlite3* db = p->db.get();
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, static_cast<int>(std::clamp<std::int64_t>(
+                               p->opts.busy_timeout.count(), 0, std::numeric_limits<int>::max())));
+
+  // The first statement reads the header: a file that is not SQLite fails here (SQLITE_NOTADB).
+  std::string msg;
+  {
+    statement wal(db, "PRAGMA journal_mode = WAL", &msg);
+    if (!wal.valid()) {
+      reason = fmt::format("cannot open database {}: {}", p->opts.path, msg);
+      return make_error_code(store_errc::cannot_open);
+    }
+    statement::use u(wal);
+    auto row = u.step();
+    if (!row || !*row) {
+      reason = fmt::format("cannot open database {}: {}", p->opts.path, sqlite3_errmsg(db));
+      return make_error_code(store_errc::cannot_open);
+    }
+    // WAL lets readers (CLI, API) run beside the writer and makes group commit cheap
+    // (reference/webhook-delivery.md §5.3); an in-memory database reports "memory" instead.
+    const std::string mode = lower(u.text(0));
+    if (mode != (memory ? "memory" : "wal")) {
+      reason = fmt::format("cannot open database {}: SQLite refused WAL mode (journal_mode={})",
+                           p->opts.path, mode);
+      return make_error_code(store_errc::cannot_open);
+    }
+  }
+  // NORMAL in WAL mode: no fsync per commit, durable across process crashes, may lose the last
+  // commits on power loss; FULL fsyncs the WAL on every commit (sqlite.org/pragma.html#pragma_synchronous).
+  const std::string pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;", sync);
+  if (auto ec = detail::exec(db, pragmas.c_str(), &msg)) {
+    reason = fmt::format("cannot configure database {}: {}", p->opts.path, msg);
+    return ec;
+  }
+  if (auto ec = p->migrate(reason)) return ec;
+  if (auto ec = p->prepare_all(reason)) return ec;
+  return std::unique_ptr<database>(new database(std::move(p)));
+}
+
+database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+database::~database() = default;
+
+int database::schema_version() const { return impl_->version; }
+
+int database::latest_schema_version() {
+  auto all = detail::embedded_migrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+const std::string& database::last_error() const { return impl_->last_error; }
+const std::string& database::path() const { return impl_->opts.path; }
+
+result<commit_stats> database::commit(const batch& b) { return commit(std::span<const batch>(&b, 1)); }
+
+result<commit_stats> database::commit(std::span<const batch> batches) {
+  sqlite3* db = impl_->db.get();
+  // IMMEDIATE takes the write lock up front, so busy_timeout applies to waiting for it; a
+  // deferred transaction that upgrades later fails with SQLITE_BUSY at once instead.
+  if (auto ec = detail::exec(db, "BEGIN IMMEDIATE", &impl_->last_error)) return ec;
+  auto r = impl_->commit_in_transaction(batches);
+  if (r) {
+    if (auto ec = detail::exec(db, "COMMIT", &impl_->last_error)) r = ec;
+  }
+  // Some errors (SQLITE_FULL, IOERR) roll the transaction back by themselves; roll back only if
+  // it is still open.
+  if (!r && !sqlite3_get_autocommit(db)) detail::exec(db, "ROLLBACK");
+  return r;
+}
+
+result<commit_stats> database::impl::commit_in_transaction(std::span<const batch> batches) {
+  sqlite3* conn = db.get();
+  commit_stats stats;
+  const std::int64_t now = now_unix_ms();
+  for (const batch& b : batches) {
+    ++stats.batches;
+    for (const event_row& e : b.events) {
+      statement::use u(insert_event);
+      u.bind(1, e.id);
+      u.bind(2, e.type);
+      u.bind(3, e.call_id);
+      u.bind(4, e.account_id);
+      u.bind_opt(5, e.user_id);
+      u.bind(6, e.direction);
+      u.bind(7, e.occurred_at_ms);
+      u.bind(8, e.payload);
+      if (auto s = u.step(); !s) return fail(s.error());
+      // ON CONFLICT (id) DO NOTHING changes no row for an id already stored: a duplicate.
+      if (sqlite3_changes64(conn) > 0) {
+        ++stats.events_inserted;
+      } else {
+        ++stats.events_duplicate;
+      }
+    }
+    for (const outbox_row& o : b.outbox) {
+      statement::use u(insert_outbox);
+      u.bind(1, o.event_id);
+      u.bind(2, o.destination);
+      u.bind(3, o.call_id);
+      u.bind(4, o.next_attempt_at_ms);
+      u.bind(5, now);
+      if (auto s = u.step(); !s) return fail(s.error());
+      if (sqlite3_changes64(conn) > 0) ++stats.outbox_inserted;
+    }
+    for (const call_row& c : b.calls) {
+      statement::use u(upsert_call);
+      u.bind(1, c.call_id);
+      u.bind(2, c.account_id);
+      u.bind(3, c.status);
+      u.bind(4, c.direction);
+      u.bind(5, std::int64_t{c.answered ? 1 : 0});
+      u.bind_opt(6, c.user_id);
+      u.bind(7, c.started_at_ms);
+      u.bind(8, c.updated_at_ms);
+      u.bind_opt(9, c.ended_at_ms);
+      u.bind(10, json_or_empty_object(c.snapshot));
+      u.bind(11, json_or_empty_object(c.state));
+      if (auto s = u.step(); !s) return fail(s.error());
+      ++stats.calls_upserted;
+    }
+    for (const auto& [key, value] : b.meta) {
+      statement::use u(upsert_meta);
+      u.bind(1, key);
+      u.bind(2, value);
+      if (auto s = u.step(); !s) return fail(s.error());
+    }
+  }
+  return stats;
+}
+
+result<std::vector<call_row>> database::impl::calls_of(statement& st, std::optional<std::int64_t> limit) {
+  std::vector<call_row> out;
+  statement::use u(st);
+  if (limit) u.bind(1, std::int64_t{*limit});
+  while (true) {
+    auto row = u.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(read_call(u));
+  }
+  return out;
+}
+
+result<std::vector<call_row>> database::recent_calls(std::size_t limit) {
+  return impl_->calls_of(impl_->recent_calls, clamp_limit(limit));
+}
+
+result<std::vector<call_row>> database::open_calls() {
+  return impl_->calls_of(impl_->open_calls, std::nullopt);
+}
+
+result<std::optional<call_row>> database::find_call(const std::string& call_id) {
+  statement::use u(impl_->find_call);
+  u.bind(1, call_id);
+  auto row = u.step();
+  if (!row) return impl_->fail(row.error());
+  if (!*row) return std::optional<call_row>{};
+  return std::optional<call_row>{read_call(u)};
+}
+
+result<std::vector<event_row>> database::events(const event_query& q) {
+  const unsigned mask = (q.call_id ? 1u : 0u) | (q.type ? 2u : 0u) | (q.account_id ? 4u : 0u);
+  statement& st = impl_->events_by_filter[mask];
+  if (!st.valid()) {
+    std::string where;
+    auto add = [&](std::string_view cond) {
+      where += where.empty() ? " WHERE " : " AND ";
+      where += cond;
+    };
+    if (q.call_id) add("call_id = ?2");
+    if (q.type) add("type = ?3");
+    if (q.account_id) add("account_id = ?4");
+    // The newest `limit` rows, then turned back to oldest first for printing/timelines.
+    auto sql = fmt::format(
+        "SELECT {0} FROM (SELECT seq, {0} FROM call_events{1} ORDER BY occurred_at_ms DESC, seq DESC "
+        "LIMIT ?1) ORDER BY occurred_at_ms, seq",
+        event_columns, where);
+    st = statement(impl_->db.get(), sql, &impl_->last_error);
+    if (!st.valid()) return st.prepare_error();
+  }
+  std::vector<event_row> out;
+  statement::use u(st);
+  u.bind(1, clamp_limit(q.limit));
+  if (q.call_id) u.bind(2, std::string_view(*q.call_id));
+  if (q.type) u.bind(3, std::string_view(*q.type));
+  if (q.account_id) u.bind(4, std::string_view(*q.account_id));
+  while (true) {
+    auto row = u.step();
+    if (!row) return impl_->fail(row.error());
+    if (!*row) break;
+    out.push_back(read_event(u));
+  }
+  return out;
+}
+
+result<std::optional<std::string>> database::meta(const std::string& key) {
+  statement::use u(impl_->get_meta);
+  u.bind(1, key);
+  auto row = u.step();
+  if (!row) return impl_->fail(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>{u.text(0)};
+}
+
+namespace {
+result<std::int64_t> count_with(statement& st) {
+  statement::use u(st);
+  auto row = u.step();
+  if (!row) return row.error();
+  return u.int64(0);
+}
+}  // namespace
+
+result<std::int64_t> database::count_events() {
+  auto r = count_with(impl_->count_events);
+  if (!r) return impl_->fail(r.error());
+  return r;
+}
+
+result<std::int64_t> database::count_outbox() {
+  auto r = count_with(impl_->count_outbox);
+  if (!r) return impl_->fail(r.error());
+  return r;
+}
+
+result<std::vector<outbox_entry>> database::due_outbox(std::int64_t now_ms, std::size_t limit) {
+  std::vector<outbox_entry> out;
+  statement::use u(impl_->due_outbox);
+  u.bind(1, now_ms);
+  u.bind(2, clamp_limit(limit));
+  while (true) {
+    auto row = u.step();
+    if (!row) return impl_->fail(row.error());
+    if (!*row) break;
+    out.push_back(read_outbox(u));
+  }
+  return out;
+}
+
+result<std::string> database::impl::pragma_text(statement& st) {
+  statement::use u(st);
+  auto row = u.step();
+  if (!row) return fail(row.error());
+  return u.text(0);
+}
+
+result<std::string> database::synchronous_mode() {
+  auto r = impl_->pragma_text(impl_->synchronous);
+  if (!r) return r;
+  // PRAGMA synchronous reads back as a number (sqlite.org/pragma.html#pragma_synchronous).
+  static constexpr std::array<std::string_view, 4> names{"off", "normal", "full", "extra"};
+  const auto* begin = r->c_str();
+  char* end = nullptr;
+  long n = std::strtol(begin, &end, 10);
+  if (end != begin && n >= 0 && n < static_cast<long>(names.size())) {
+    return std::string(names[static_cast<std::size_t>(n)]);
+  }
+  return r;
+}
+
+result<std::string> database::journal_mode() {
+  auto r = impl_->pragma_text(impl_->journal_mode);
+  if (!r) return r;
+  return lower(*r);
+}
+
+}  // namespace kazoo_bridge::store
