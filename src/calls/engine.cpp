@@ -358,6 +358,13 @@ void engine::on_event(const frame& f, std::int64_t now_ms, tracker_output& out) 
   if (account.empty()) account = f.account_id;
   if (account.empty()) return;  // cannot be attributed; Kazoo only sends such events to wildcard subscribers
   if (tombstones_.contains(map_key(account, call_id))) return;  // late event of an ended call
+  if (auto link = link_of(call_id, d); !link.empty() && tombstones_.contains(map_key(account, link))) {
+    // A leg of a call that has ended (e.g. its DESTROY overtook everything): remember it as ended too.
+    if (!call_of_leg(account, call_id)) {
+      tombstones_[map_key(account, call_id)] = now_ms + opts_.tombstone_ms;
+      return;
+    }
+  }
 
   const auto msg = jstr(d, "msg_id");
   const std::uint64_t msg_hash = msg.empty() ? 0 : fnv1a(f.name + "|" + msg);

@@ -225,6 +225,11 @@ void engine::emit(call_state& c, step& s, const std::string& type, const leg_sta
     p["user_id"] = user;
     p["user_name"] = u ? nlohmann::json(u->name) : nlohmann::json(nullptr);
     p["extension"] = u && !u->extension.empty() ? nlohmann::json(u->extension) : nlohmann::json(nullptr);
+    if (!u && l && l->id != c.key && !l->offnet) {
+      // Not in the directory (yet): the B-leg's callee_id_* name the person (§3.2 "ringing").
+      if (!l->callee_name.empty()) p["user_name"] = l->callee_name;
+      if (!l->callee_number.empty()) p["extension"] = l->callee_number;
+    }
     if (l && !l->offnet && role_of(c, *l) == role::destination && c.direction != "outbound") {
       p["to_number"] = u ? nlohmann::json(u->extension) : p["to_number"];
       p["to_name"] = u ? nlohmann::json(u->name) : p["to_name"];

@@ -18,8 +18,17 @@ const leg_state* call_state::root() const {
 
 namespace {
 
+// Empty strings and zero times are left out: restore() defaults them, and the state stays small.
+void prune(nlohmann::json& j) {
+  for (auto it = j.begin(); it != j.end();) {
+    const bool empty = (it->is_string() && it->get_ref<const std::string&>().empty()) ||
+                       (it->is_number_integer() && it->get<std::int64_t>() == 0) || (it->is_array() && it->empty());
+    it = empty ? j.erase(it) : std::next(it);
+  }
+}
+
 nlohmann::json leg_json(const leg_state& l) {
-  return {{"id", l.id},
+  nlohmann::json j = {{"id", l.id},
           {"link", l.link},
           {"owner_id", l.owner_id},
           {"device_id", l.device_id},
@@ -32,6 +41,8 @@ nlohmann::json leg_json(const leg_state& l) {
            {l.seen, l.answered, l.destroyed, l.loopback, l.offnet, l.agent, l.referred, l.retriever, l.ring_emitted,
             l.answer_emitted}},
           {"seen_msgs", l.seen_msgs}};
+  prune(j);
+  return j;
 }
 
 template <class T>
@@ -50,7 +61,7 @@ void get(const nlohmann::json& j, const char* key, T& out) {
 nlohmann::json to_json(const call_state& c) {
   nlohmann::json legs = nlohmann::json::array();
   for (const auto& l : c.legs) legs.push_back(leg_json(l));
-  return {{"v", 1},
+  nlohmann::json j = {{"v", 1},
           {"key", c.key},
           {"account_id", c.account_id},
           {"direction", c.direction},
@@ -77,6 +88,8 @@ nlohmann::json to_json(const call_state& c) {
             c.queue_answered, c.retrieve_pending}},
           {"counters", {c.holds, c.unholds, c.parks, c.transfers}},
           {"legs", legs}};
+  prune(j);
+  return j;
 }
 
 bool from_json(const nlohmann::json& j, call_state& c) {
