@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 
 namespace {
@@ -28,6 +27,22 @@ const kazoo_sim::scenario& by_name(const std::string& name) {
   }
   throw std::runtime_error("no scenario " + name);
 }
+
+// Shape check without <regex> (GCC 12 + ASan report false maybe-uninitialized warnings in it):
+// 'h' in `shape` matches one lower-case hex digit, every other char itself.
+bool shaped(const std::string& s, const std::string& shape) {
+  if (s.size() != shape.size()) return false;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const char c = s[k];
+    if (shape[k] == 'h') {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    } else if (shape[k] != c) {
+      return false;
+    }
+  }
+  return true;
+}
+std::string hex(std::size_t n) { return std::string(n, 'h'); }
 
 kazoo_sim::instance inst(std::uint64_t seed, flavour fl = flavour::kz43, std::string account = acme) {
   kazoo_sim::instance i;
@@ -127,15 +142,14 @@ TEST(Expand, CallIdShapesFollowKazoo) {
     }
     return std::string{};
   };
-  EXPECT_TRUE(std::regex_match(first_of("internal", "A"), std::regex("[0-9a-f]{14}@10\\.10\\.1\\.20")));
-  EXPECT_TRUE(std::regex_match(first_of("internal", "B"),
-                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")));
-  EXPECT_TRUE(std::regex_match(first_of("quickcall", "Q"), std::regex("[0-9a-f-]{36}-quickcall")));
-  EXPECT_TRUE(
-      std::regex_match(first_of("click_to_call", "L1"), std::regex("c2c-e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8-[0-9a-f]{10}")));
+  const std::string uuid = "hhhhhhhh-hhhh-4hhh-hhhh-hhhhhhhhhhhh";
+  EXPECT_TRUE(shaped(first_of("internal", "A"), hex(14) + "@10.10.1.20")) << first_of("internal", "A");
+  EXPECT_TRUE(shaped(first_of("internal", "B"), uuid)) << first_of("internal", "B");
+  EXPECT_TRUE(shaped(first_of("quickcall", "Q"), uuid + "-quickcall"));
+  EXPECT_TRUE(shaped(first_of("click_to_call", "L1"), "c2c-e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8-" + hex(10)));
   // ACDc agent leg: {md5(member call id)}-{agent id}-{8hex} (§2.5); md5 of the A-leg Call-ID.
   const auto agent = first_of("acdc_queue_answered", "G");
-  EXPECT_TRUE(std::regex_match(agent, std::regex("[0-9a-f]{32}-8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a-[0-9a-f]{8}"))) << agent;
+  EXPECT_TRUE(shaped(agent, hex(32) + "-8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a-" + hex(8))) << agent;
 }
 
 TEST(Expand, FlavoursDifferAsDocumented) {
@@ -200,7 +214,7 @@ TEST(Expand, ParkEventsHaveNoTimestampAndAStringSlot) {
         EXPECT_FALSE(e.data.contains("channel_created_time"));
         EXPECT_TRUE(e.data["parking_slot"].is_string());
         EXPECT_EQ(e.data["app_name"], "callflow");
-        EXPECT_TRUE(std::regex_match(e.data["msg_id"].get<std::string>(), std::regex("[0-9a-f]{32}")));
+        EXPECT_TRUE(shaped(e.data["msg_id"].get<std::string>(), hex(32)));
       }
     }
   }
