@@ -1,0 +1,95 @@
+#pragma once
+// The tracker's implementation (private). See include/kazoo_bridge/calls/tracker.hpp for the contract and
+// reference/kazoo.md §3.2 for the correlation algorithm this follows.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <kazoo_bridge/calls/tracker.hpp>
+
+#include "calls/state.hpp"
+
+namespace kazoo_bridge::calls::detail {
+
+enum class role { root, destination, originator, retriever };
+
+/// What one tracker step (event, tick, reconcile) collects.
+struct step {
+  tracker_output& out;
+  std::int64_t now_ms;
+  const nlohmann::json* raw;  ///< the Kazoo object behind the events of this step (null if none)
+  std::vector<std::string> changed;  ///< map keys of calls touched
+  /// Reconciliation replays what Crossbar shows as events; it reports started/answered/ended/missed
+  /// only (§5.8), not the ringing it cannot time.
+  bool quiet_ringing = false;
+};
+
+class engine {
+ public:
+  explicit engine(tracker_options o) : opts_(o) {}
+
+  void set_directory(std::string account_id, std::shared_ptr<const directory> d);
+  void on_event(const frame& f, std::int64_t now_ms, tracker_output& out);
+  void on_tick(std::int64_t now_ms, tracker_output& out);
+  void reconcile(const std::string& account_id, const std::vector<live_channel>& live,
+                 const std::vector<cdr>& cdrs, std::int64_t now_ms, tracker_output& out);
+  void restore(const call_record& r);
+  std::size_t active_calls() const { return calls_.size(); }
+
+ private:
+  // --- correlation (engine.cpp)
+  call_state* call_of_leg(const std::string& account, const std::string& leg_id);
+  call_state& new_call(const std::string& account, const std::string& key);
+  leg_state& add_leg(call_state& c, const std::string& leg_id, const std::string& link);
+  call_state* merge(call_state& a, call_state& b, step& s);  ///< returns the survivor
+  void on_channel(const std::string& account, const std::string& call_id, const nlohmann::json& d, step& s,
+                  std::int64_t t, std::uint64_t msg_hash, const std::string& name);
+  void on_park(const std::string& account, const std::string& call_id, const nlohmann::json& d, step& s,
+               std::int64_t t, std::uint64_t msg_hash, const std::string& name);
+  std::pair<call_state*, leg_state*> locate(const std::string& account, const std::string& call_id,
+                                            const nlohmann::json& d, step& s);
+  void update_leg(call_state& c, leg_state& l, const std::string& name, const nlohmann::json& d, std::int64_t t);
+  void classify_root(call_state& c, const leg_state& l, const nlohmann::json& d);
+  void retrieve(call_state& parked, leg_state* retriever, step& s, std::int64_t t);
+  void finish(step& s);
+  void forget(call_state& c, std::int64_t now_ms);
+  void touch(step& s, const call_state& c);
+
+  // --- emission (engine_emit.cpp)
+  bool visible(const call_state& c) const;
+  role role_of(const call_state& c, const leg_state& l) const;
+  std::string leg_user(const call_state& c, const leg_state& l) const;
+  const directory* dir(const std::string& account) const;
+  void advance(call_state& c, step& s, bool force_start = false);
+  void check_end(call_state& c, step& s);
+  void end_call(call_state& c, step& s, const std::string& reason, const std::string& detail);
+  void emit(call_state& c, step& s, const std::string& type, const leg_state* l, std::int64_t t,
+            const std::string& discriminator, const std::string& user_override = {});
+  nlohmann::json snapshot(const call_state& c) const;
+  call_record record(const call_state& c, std::int64_t now_ms) const;
+
+  // --- reconciliation (engine_reconcile.cpp)
+  void replay(const std::string& account, std::vector<std::pair<std::string, nlohmann::json>> events,
+              const nlohmann::json& raw, step& s);
+
+  tracker_options opts_;
+  std::unordered_map<std::string, std::shared_ptr<const directory>> dirs_;
+  std::unordered_map<std::string, std::unique_ptr<call_state>> calls_;  ///< account/key
+  std::unordered_map<std::string, call_state*> legs_;                   ///< account/leg id
+  std::unordered_map<std::string, std::string> slots_;                  ///< account/slot -> account/key
+  std::unordered_map<std::string, std::int64_t> tombstones_;            ///< account/leg id -> expiry
+};
+
+inline std::string map_key(const std::string& account, const std::string& id) { return account + "/" + id; }
+
+// JSON helpers shared by the engine files.
+std::string jstr(const nlohmann::json& o, const char* key);
+bool jtrue(const nlohmann::json& o, const char* key);
+std::int64_t jint(const nlohmann::json& o, const char* key, std::int64_t fallback);
+const nlohmann::json& ccvs_of(const nlohmann::json& d);
+std::string user_part(const std::string& uri);
+
+}  // namespace kazoo_bridge::calls::detail
