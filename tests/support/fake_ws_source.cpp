@@ -14,12 +14,56 @@ namespace websocket = net::beast::websocket;
 namespace beast = net::beast;
 namespace http = net::http;
 
+namespace {
+
+// A stream layer that stops passing reads up while the connection is stalled. Stalling must hold
+// back the read already pending inside the WebSocket stream too (that read is what answers
+// pings), and a WebSocket read cannot be cancelled without failing the stream, so the gate sits
+// below it, on the TCP layer.
+class gated_stream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  using next_layer_type = beast::tcp_stream;
+  using lowest_layer_type = tcp::socket;  // asio::ssl::stream needs it
+
+  gated_stream(beast::tcp_stream next, std::shared_ptr<fake_ws_source::connection> c)
+      : next_(std::move(next)), conn_(std::move(c)) {}
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  beast::tcp_stream& next_layer() noexcept { return next_; }
+  lowest_layer_type& lowest_layer() noexcept { return next_.socket(); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token);
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return next_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+ private:
+  beast::tcp_stream next_;
+  std::shared_ptr<fake_ws_source::connection> conn_;
+};
+
+// WebSocket close on our layer = close on the TCP layer below (Beast's teardown customisation).
+[[maybe_unused]] void teardown(beast::role_type role, gated_stream& s, error_code& ec) {
+  using websocket::teardown;
+  teardown(role, s.next_layer(), ec);
+}
+template <class Handler>
+void async_teardown(beast::role_type role, gated_stream& s, Handler&& h) {
+  using websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<Handler>(h));
+}
+
+}  // namespace
+
 struct fake_ws_source::connection {
-  explicit connection(asio::any_io_executor ex) : wake_writer(ex), wake_reader(ex) {}
+  explicit connection(asio::any_io_executor ex) : wake_writer(ex), wake_reader(ex), gate(ex) {}
   std::deque<std::pair<std::string, bool>> outbox;  // (payload, binary)
   // One timer per waiter: re-arming a timer cancels every wait on it.
   asio::steady_timer wake_writer;  // new frame queued, or closing
   asio::steady_timer wake_reader;  // unstalled, writer finished, or closing
+  asio::steady_timer gate;         // holds back TCP reads while stalled
   bool stalled = false;
   bool open = true;
   beast::tcp_stream* tcp = nullptr;  // valid while open
@@ -28,8 +72,41 @@ struct fake_ws_source::connection {
     if (tcp) tcp->close();
     wake_writer.cancel();
     wake_reader.cancel();
+    gate.cancel();
   }
 };
+
+namespace {
+
+// Waits at the gate while stalled, then reads from TCP.
+template <class Buffers>
+struct gated_read_op {
+  beast::tcp_stream& next;
+  std::shared_ptr<fake_ws_source::connection> conn;
+  Buffers buffers;
+  bool reading = false;
+
+  template <class Self>
+  void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
+    if (reading) return self.complete(ec, n);
+    if (conn->stalled && conn->open) {
+      conn->gate.expires_at(asio::steady_timer::time_point::max());
+      conn->gate.async_wait([self = std::move(self)](error_code) mutable { self(); });
+      return;
+    }
+    if (!conn->open) return self.complete(asio::error::operation_aborted, 0);
+    reading = true;
+    next.async_read_some(buffers, std::move(self));
+  }
+};
+
+template <class Buffers, class Token>
+auto gated_stream::async_read_some(const Buffers& buffers, Token&& token) {
+  return asio::async_compose<Token, void(error_code, std::size_t)>(
+      gated_read_op<Buffers>{next_, conn_, buffers}, token, next_);
+}
+
+}  // namespace
 
 namespace {
 
@@ -99,6 +176,7 @@ void fake_ws_source::stall(bool on) {
   if (auto* c = current()) {
     c->stalled = on;
     c->wake_reader.cancel();
+    c->gate.cancel();
   }
 }
 
@@ -123,12 +201,12 @@ awaitable<void> fake_ws_source::accept_loop() {
     conns_.push_back(c);
     ++live_;
     // The handler only counts; serve() never throws past its own use_nothrow checks.
+    gated_stream gated(beast::tcp_stream(std::move(socket)), c);
     if (tls_) {
-      beast::ssl_stream<beast::tcp_stream> next(beast::tcp_stream(std::move(socket)), *tls_);
+      beast::ssl_stream<gated_stream> next(std::move(gated), *tls_);
       asio::co_spawn(ex_, serve(c, std::move(next)), [this](std::exception_ptr) { --live_; });
     } else {
-      asio::co_spawn(ex_, serve(c, beast::tcp_stream(std::move(socket))),
-                     [this](std::exception_ptr) { --live_; });
+      asio::co_spawn(ex_, serve(c, std::move(gated)), [this](std::exception_ptr) { --live_; });
     }
   }
 }
@@ -139,7 +217,7 @@ awaitable<void> fake_ws_source::serve(std::shared_ptr<connection> c, NextLayer n
   auto& tcp_layer = beast::get_lowest_layer(ws);
   c->tcp = &tcp_layer;
   tcp_layer.expires_after(std::chrono::seconds(5));
-  if constexpr (!std::is_same_v<NextLayer, beast::tcp_stream>) {
+  if constexpr (!std::is_same_v<NextLayer, gated_stream>) {
     auto [hec] = co_await ws.next_layer().async_handshake(asio::ssl::stream_base::server, use_nothrow);
     if (hec) {
       c->tcp = nullptr;
