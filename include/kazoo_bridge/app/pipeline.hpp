@@ -1,0 +1,65 @@
+#pragma once
+/// The heart of the data flow: ingest channel -> calls::tracker (pure) -> store::committer. One frame at a
+/// time on the I/O thread; the committer merges what it is given into group commits.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <kazoo_bridge/calls/tracker.hpp>
+#include <kazoo_bridge/common/asio.hpp>
+#include <kazoo_bridge/common/metrics.hpp>
+#include <kazoo_bridge/kazoo/blackhole_client.hpp>
+#include <kazoo_bridge/store/committer.hpp>
+#include <kazoo_bridge/store/database.hpp>
+
+namespace kazoo_bridge::app {
+
+/// Conversions between the tracker's records and the store's rows (pure).
+store::event_row to_row(const calls::lifecycle_event& e);
+store::call_row to_row(const calls::call_record& c);
+calls::call_record from_row(const store::call_row& r);
+
+/// The meta key under which the newest Kazoo event time is kept (CDR reconciliation after a restart).
+inline constexpr const char* last_event_meta_key = "kazoo.last_event_at_ms";
+
+/// Thread: I/O thread. Lifetime: channel, tracker, committer and registry outlive it; stop() once ingest
+/// has stopped sending, then let run() return. Cancellation: stop() cancels the channel wait; run() then
+/// processes every item still buffered and returns; run_ticks() ends at stop(). Errors: none thrown; a frame the tracker cannot use is
+/// counted and dropped (the tracker never throws on bad data).
+class pipeline {
+ public:
+  pipeline(asio::any_io_executor ex, kazoo::ingest_channel& in, calls::tracker& tracker, store::committer& committer,
+           metrics_registry& metrics, std::shared_ptr<spdlog::logger> log, std::int64_t last_event_ms);
+
+  /// Called for every lifecycle event as it is handed to the store (the demo prints them).
+  std::function<void(const calls::lifecycle_event&)> on_event;
+
+  awaitable<void> run();
+  /// Drives tracker::on_tick (stale calls) once a second.
+  awaitable<void> run_ticks();
+  void stop();
+
+  std::int64_t last_event_ms() const { return last_event_ms_; }
+
+ private:
+  void handle(kazoo::ingest_item& item, calls::tracker_output& out);
+  void emit(calls::tracker_output& out, std::int64_t event_ms);
+
+  kazoo::ingest_channel& in_;
+  calls::tracker& tracker_;
+  store::committer& committer_;
+  metrics_registry& metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  asio::steady_timer tick_timer_;
+  std::int64_t last_event_ms_;
+  bool stopping_ = false;
+  gauge& queue_depth_;
+  gauge& active_calls_;
+  counter& tracker_errors_;
+};
+
+}  // namespace kazoo_bridge::app

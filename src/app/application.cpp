@@ -1,0 +1,227 @@
+#include <kazoo_bridge/app/application.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include <kazoo_bridge/api/ops_routes.hpp>
+#include <kazoo_bridge/app/pipeline.hpp>
+#include <kazoo_bridge/app/sd_notify.hpp>
+#include <kazoo_bridge/common/metrics.hpp>
+#include <kazoo_bridge/kazoo/blackhole_client.hpp>
+#include <kazoo_bridge/kazoo/crossbar_client.hpp>
+#include <kazoo_bridge/kazoo/directory_refresher.hpp>
+#include <kazoo_bridge/net/http_client.hpp>
+#include <kazoo_bridge/net/http_server.hpp>
+#include <kazoo_bridge/net/router.hpp>
+#include <kazoo_bridge/net/tls.hpp>
+#include <kazoo_bridge/store/committer.hpp>
+#include <kazoo_bridge/store/database.hpp>
+
+namespace kazoo_bridge::app {
+namespace {
+
+// Runs `task` and keeps `running` true while it does, so the shutdown sequence can wait for each stage.
+awaitable<void> tracked(awaitable<void> task, bool* running) {
+  *running = true;
+  try {
+    co_await std::move(task);
+  } catch (...) {
+    *running = false;
+    throw;
+  }
+  *running = false;
+}
+
+awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
+  asio::steady_timer t(ex);
+  while (*flag) {
+    t.expires_after(std::chrono::milliseconds(5));
+    co_await t.async_wait(use_nothrow);
+  }
+}
+
+}  // namespace
+
+struct application::impl {
+  config::config cfg;
+  std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls;
+
+  asio::io_context ioc{1};
+  asio::thread_pool db_pool{1};
+  metrics_registry metrics;
+
+  std::unique_ptr<store::database> db;
+  std::unique_ptr<store::committer> committer;
+  calls::tracker tracker;
+  std::shared_ptr<asio::ssl::context> client_tls;
+  std::unique_ptr<net::http_client> http;
+  std::unique_ptr<kazoo::crossbar_client> crossbar;
+  std::unique_ptr<kazoo::token_source> tokens;
+  std::unique_ptr<kazoo::ingest_channel> channel;
+  std::unique_ptr<kazoo::blackhole_client> ingest;
+  std::unique_ptr<kazoo::directory_refresher> directory;
+  std::unique_ptr<pipeline> pipe;
+  net::router router;
+  std::unique_ptr<net::http_server> server;
+  asio::steady_timer watchdog_timer{ioc};
+  asio::steady_timer fallback_timer{ioc};
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+
+  bool ingest_running = false, pipeline_running = false, committer_running = false, server_running = false;
+  bool stopping = false;
+
+  impl(config::config c, const log_factory& logs)
+      : cfg(std::move(c)),
+        log_app(logs.get("app")),
+        log_ingest(logs.get("ingest")),
+        log_store(logs.get("store")),
+        log_api(logs.get("api")),
+        log_calls(logs.get("calls")),
+        tracker(calls::tracker_options{.include_internal_calls = cfg.kazoo.include_internal_calls,
+                                       .stale_call_timeout_ms = cfg.kazoo.stale_call_timeout.count()}) {}
+
+  awaitable<void> shutdown() {
+    if (stopping) co_return;
+    stopping = true;
+    sd_notify("STOPPING=1");
+    log_app->info("stopping: draining ingest and the store");
+    auto ex = ioc.get_executor();
+    // Second stage: if the drain hangs, drop what is left (the outbox and reconciliation make that safe).
+    fallback_timer.expires_after(std::chrono::seconds(20));
+    fallback_timer.async_wait([this](error_code ec) {
+      if (!ec) {
+        log_app->error("graceful stop took longer than 20 s; stopping hard");
+        ioc.stop();
+      }
+    });
+    watchdog_timer.cancel();
+    if (server) server->stop();          // no new work
+    if (directory) directory->stop();
+    if (ingest) ingest->stop();          // stop reading Kazoo
+    co_await wait_until_false(ex, &ingest_running);
+    if (pipe) pipe->stop();              // track what was read
+    co_await wait_until_false(ex, &pipeline_running);
+    if (committer) committer->stop();    // commit what was tracked
+    co_await wait_until_false(ex, &committer_running);
+    co_await wait_until_false(ex, &server_running);
+    fallback_timer.cancel();
+    signals.cancel();
+    log_app->info("stopped");
+  }
+
+  awaitable<void> watchdog(std::chrono::microseconds interval) {
+    // Pings come from the I/O thread itself, so a stuck event loop stops them and systemd restarts us.
+    while (!stopping) {
+      sd_notify("WATCHDOG=1");
+      watchdog_timer.expires_after(interval / 2);
+      co_await watchdog_timer.async_wait(use_nothrow);
+    }
+  }
+
+  void start(application_hooks& hooks) {
+    auto ex = ioc.get_executor();
+    auto opened = store::database::open({.path = cfg.storage.database, .synchronous = cfg.storage.synchronous});
+    if (!opened) {
+      throw std::runtime_error("cannot open database " + cfg.storage.database + ": " + opened.error().message());
+    }
+    db = std::move(*opened);
+    log_store->info("database open path={} schema_version={} synchronous={}", cfg.storage.database,
+                    db->schema_version(), cfg.storage.synchronous);
+
+    // Calls in progress at the last stop continue where they were (no second call.started).
+    std::int64_t last_event_ms = 0;
+    if (auto open_calls = db->open_calls()) {
+      for (const auto& row : *open_calls) tracker.restore(from_row(row));
+      if (!open_calls->empty()) log_calls->info("restored calls in progress count={}", open_calls->size());
+    }
+    if (auto meta = db->meta(last_event_meta_key); meta && *meta) last_event_ms = std::stoll(**meta);
+
+    committer = std::make_unique<store::committer>(
+        ex, db_pool, *db, store::committer_options{.max_delay = cfg.storage.commit_max_delay}, metrics, log_store);
+
+    client_tls = net::make_client_tls_context(cfg.kazoo.ca_file);
+    http = std::make_unique<net::http_client>(ex, client_tls);
+    crossbar = std::make_unique<kazoo::crossbar_client>(*http, cfg.kazoo.api_url, log_ingest);
+    tokens = std::make_unique<kazoo::token_source>(*crossbar, cfg.kazoo.api_key, log_ingest);
+    channel = std::make_unique<kazoo::ingest_channel>(ex, cfg.kazoo.ingest_queue);
+
+    kazoo::ingest_options io;
+    io.websocket_url = cfg.kazoo.websocket_url;
+    io.accounts = cfg.kazoo.accounts;
+    io.qubicle = cfg.kazoo.qubicle;
+    io.ws.ping_interval = cfg.kazoo.ping_interval;
+    io.ws.idle_timeout = cfg.kazoo.idle_timeout;
+    io.backoff.initial = cfg.kazoo.reconnect_initial;
+    io.backoff.max = cfg.kazoo.reconnect_max;
+    ingest = std::make_unique<kazoo::blackhole_client>(ex, io, client_tls, *tokens, *crossbar, *channel, metrics,
+                                                       log_ingest);
+    directory = std::make_unique<kazoo::directory_refresher>(ex, *crossbar, *tokens, cfg.kazoo.directory_refresh,
+                                                             log_ingest);
+    pipe = std::make_unique<pipeline>(ex, *channel, tracker, *committer, metrics, log_calls, last_event_ms);
+    pipe->on_event = hooks.on_event;
+    ingest->last_event_ms = [this] { return pipe->last_event_ms(); };
+    ingest->on_subscribed = [this](const std::vector<std::string>& accounts) { directory->set_accounts(accounts); };
+    directory->on_update = [this](const std::string& account, std::shared_ptr<const calls::directory> d) {
+      tracker.set_directory(account, std::move(d));
+    };
+
+    api::add_ops_routes(router,
+                        {.database_open = [this] { return db != nullptr; },
+                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
+                        metrics);
+    net::server_options so;
+    so.listen = cfg.server.listen;
+    so.max_header_bytes = cfg.server.max_header_bytes;
+    so.max_body_bytes = cfg.server.max_body_bytes;
+    so.read_timeout = cfg.server.read_timeout;
+    so.idle_timeout = cfg.server.idle_timeout;
+    if (cfg.server.tls_certificate && cfg.server.tls_private_key) {
+      so.tls = net::make_server_tls_context(*cfg.server.tls_certificate, *cfg.server.tls_private_key);
+    }
+    server = std::make_unique<net::http_server>(ex, so, router, log_api);
+    auto ep = server->listen();
+    if (!ep) throw std::runtime_error("cannot listen on " + cfg.server.listen + ": " + ep.error().message());
+    log_app->info("listening on {}://{}:{} (public_url {})", so.tls ? "https" : "http", ep->address().to_string(),
+                  ep->port(), cfg.server.public_url);
+    if (hooks.on_listening) hooks.on_listening(*ep);
+
+    spawn_logged(ex, tracked(committer->run(), &committer_running), "store-committer", log_store);
+    spawn_logged(ex, tracked(pipe->run(), &pipeline_running), "pipeline", log_calls);
+    spawn_logged(ex, pipe->run_ticks(), "tracker-ticks", log_calls);
+    spawn_logged(ex, tracked(ingest->run(), &ingest_running), "kazoo-ingest", log_ingest);
+    spawn_logged(ex, directory->run(), "kazoo-directory", log_ingest);
+    spawn_logged(ex, tracked(server->run(), &server_running), "http-server", log_api);
+    committer_running = pipeline_running = ingest_running = server_running = true;
+    if (auto wd = sd_watchdog_interval()) spawn_logged(ex, watchdog(*wd), "watchdog", log_app);
+    sd_notify("READY=1");
+  }
+};
+
+application::application(config::config cfg, const log_factory& logs)
+    : impl_(std::make_unique<impl>(std::move(cfg), logs)) {}
+
+application::~application() = default;
+
+int application::run() {
+  auto& i = *impl_;
+  i.start(hooks);
+  i.signals.async_wait([&i](error_code ec, int sig) {
+    if (ec) return;
+    i.log_app->info("signal {} received", sig);
+    spawn_logged(i.ioc.get_executor(), i.shutdown(), "shutdown", i.log_app);
+  });
+  i.ioc.run();
+  i.db_pool.join();
+  return 0;
+}
+
+void application::request_stop() {
+  auto& i = *impl_;
+  asio::post(i.ioc, [&i] { spawn_logged(i.ioc.get_executor(), i.shutdown(), "shutdown", i.log_app); });
+}
+
+}  // namespace kazoo_bridge::app

@@ -1,0 +1,170 @@
+#include <kazoo_bridge/app/pipeline.hpp>
+
+#include <algorithm>
+#include <type_traits>
+
+#include <spdlog/logger.h>
+
+#include <kazoo_bridge/common/time.hpp>
+
+namespace kazoo_bridge::app {
+namespace {
+
+std::optional<std::string> string_key(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+store::event_row to_row(const calls::lifecycle_event& e) {
+  store::event_row r;
+  r.id = e.id;
+  r.type = e.type;
+  r.call_id = e.call_id;
+  r.account_id = e.account_id;
+  r.occurred_at_ms = e.occurred_at_ms;
+  r.payload = e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.user_id = string_key(e.payload, "user_id");
+  r.direction = string_key(e.payload, "direction").value_or("");
+  return r;
+}
+
+store::call_row to_row(const calls::call_record& c) {
+  store::call_row r;
+  r.call_id = c.call_id;
+  r.account_id = c.account_id;
+  r.status = c.status;
+  r.direction = c.direction;
+  r.answered = c.answered;
+  r.user_id = c.user_id;
+  r.started_at_ms = c.started_at_ms;
+  r.updated_at_ms = c.updated_at_ms;
+  r.ended_at_ms = c.ended_at_ms;
+  r.snapshot = c.snapshot.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.state = c.state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+calls::call_record from_row(const store::call_row& r) {
+  calls::call_record c;
+  c.call_id = r.call_id;
+  c.account_id = r.account_id;
+  c.status = r.status;
+  c.direction = r.direction;
+  c.answered = r.answered;
+  c.user_id = r.user_id;
+  c.started_at_ms = r.started_at_ms;
+  c.updated_at_ms = r.updated_at_ms;
+  c.ended_at_ms = r.ended_at_ms;
+  c.snapshot = nlohmann::json::parse(r.snapshot, nullptr, false);
+  c.state = nlohmann::json::parse(r.state, nullptr, false);
+  if (c.snapshot.is_discarded()) c.snapshot = nlohmann::json::object();
+  if (c.state.is_discarded()) c.state = nlohmann::json::object();
+  return c;
+}
+
+pipeline::pipeline(asio::any_io_executor ex, kazoo::ingest_channel& in, calls::tracker& tracker,
+                   store::committer& committer, metrics_registry& metrics, std::shared_ptr<spdlog::logger> log,
+                   std::int64_t last_event_ms)
+    : in_(in),
+      tracker_(tracker),
+      committer_(committer),
+      metrics_(metrics),
+      log_(std::move(log)),
+      tick_timer_(ex),
+      last_event_ms_(last_event_ms),
+      queue_depth_(metrics.make_gauge("kazoo_bridge_ingest_queue_depth",
+                                      "Kazoo items waiting between ingest and the call tracker.")),
+      active_calls_(metrics.make_gauge("kazoo_bridge_active_calls", "Calls in progress.")),
+      tracker_errors_(metrics.make_counter("kazoo_bridge_tracker_errors_total",
+                                           "Frames the call tracker failed on (dropped, logged).")) {}
+
+void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
+  store::batch b;
+  b.events.reserve(out.events.size());
+  for (const auto& e : out.events) {
+    metrics_.make_counter("kazoo_bridge_lifecycle_events_total", "Lifecycle events produced, by type.",
+                          {{"type", e.type}})
+        .inc();
+    if (on_event) on_event(e);
+    b.events.push_back(to_row(e));
+  }
+  b.calls.reserve(out.calls.size());
+  for (const auto& c : out.calls) b.calls.push_back(to_row(c));
+  if (event_ms > last_event_ms_) {
+    last_event_ms_ = event_ms;
+    b.meta.emplace_back(last_event_meta_key, std::to_string(event_ms));
+  }
+  active_calls_.set(static_cast<double>(tracker_.active_calls()));
+  if (!b.events.empty() || !b.calls.empty() || !b.meta.empty()) committer_.enqueue(std::move(b));
+}
+
+void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out) {
+  queue_depth_.add(-1);
+  out.events.clear();
+  out.calls.clear();
+  std::int64_t event_ms = 0;
+  try {
+    if (auto* ev = std::get_if<kazoo::event_item>(&item)) {
+      metrics_.make_counter("kazoo_bridge_kazoo_events_total", "Kazoo events received, by event name.",
+                            {{"name", ev->frame.name}})
+          .inc();
+      tracker_.on_event(ev->frame, ev->received_at_ms, out);
+      event_ms = ev->received_at_ms;
+    } else if (auto* rec = std::get_if<kazoo::reconcile_item>(&item)) {
+      tracker_.reconcile(rec->account_id, rec->live, rec->cdrs, rec->taken_at_ms, out);
+    }
+  } catch (const std::exception& x) {
+    // The tracker is written not to throw on bad data; this guard keeps one bad frame from stopping
+    // ingest for everyone if it ever does.
+    tracker_errors_.inc();
+    log_->error("call tracker failed on a frame: {}", x.what());
+    return;
+  }
+  emit(out, event_ms);
+}
+
+awaitable<void> pipeline::run() {
+  calls::tracker_output out;
+  while (!stopping_) {
+    auto [ec, item] = co_await in_.async_receive(use_nothrow);
+    if (ec) break;  // cancelled by stop(): drain below
+    handle(item, out);
+    // Back-pressure: while the store is behind, stop taking frames (the channel then fills up and the
+    // WebSocket reader stops reading).
+    co_await committer_.wait_for_capacity();
+  }
+  // Graceful drain: what ingest already read is processed and handed to the store, never dropped.
+  std::size_t drained = 0;
+  while (in_.try_receive([&](error_code ec, kazoo::ingest_item item) {
+    if (!ec) {
+      handle(item, out);
+      ++drained;
+    }
+  })) {
+  }
+  log_->debug("pipeline drained items={}", drained);
+}
+
+awaitable<void> pipeline::run_ticks() {
+  calls::tracker_output out;
+  while (!stopping_) {
+    tick_timer_.expires_after(std::chrono::seconds(1));
+    co_await tick_timer_.async_wait(use_nothrow);
+    if (stopping_) break;
+    out.events.clear();
+    out.calls.clear();
+    tracker_.on_tick(now_unix_ms(), out);
+    emit(out, 0);
+  }
+}
+
+void pipeline::stop() {
+  stopping_ = true;
+  tick_timer_.cancel();
+  in_.cancel();  // wakes run(), which then drains what is buffered (close() would drop it)
+}
+
+}  // namespace kazoo_bridge::app
