@@ -25,7 +25,7 @@ std::vector<std::string> split_path(const std::string& path) {
   while (start <= path.size()) {
     auto slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(url_decode(path.substr(start, slash - start)));
+    if (slash > start) out.push_back(url_decode(path.substr(start, slash - start), false));
     start = slash + 1;
   }
   return out;

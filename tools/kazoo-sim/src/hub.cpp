@@ -90,14 +90,14 @@ void hub::after_event_frames(std::uint64_t n, const std::string& name) {
   if (drop_at_ > 0) {
     if (n >= drop_at_) {
       drop_at_ = 0;
-      drop_all();
+      drop_all_after_flush();
       return;
     }
     drop_at_ -= n;
   }
   if (drop_on_answer_ && name == "CHANNEL_ANSWER") {
     drop_on_answer_ = false;
-    drop_all();
+    drop_all_after_flush();
   }
 }
 
@@ -118,6 +118,15 @@ void hub::drop_all() {
     }
   }
   gate_.poke();  // operations parked by a stall notice their socket is gone
+}
+
+void hub::drop_all_after_flush() {
+  ++stats_.drops;
+  for (auto* p : peers_) {
+    p->closing = true;
+    p->close_when_flushed = true;
+    p->wake.cancel();
+  }
 }
 
 void hub::inject_garbage() {

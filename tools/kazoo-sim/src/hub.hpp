@@ -35,6 +35,7 @@ struct ws_peer {
   asio::steady_timer wake;                      ///< cancelled to wake the writer
   kazoo_bridge::tcp::socket* socket = nullptr;  ///< lowest layer, for the drop fault
   bool closing = false;
+  bool close_when_flushed = false;  ///< drop fault after N events: send what is queued, then close
 
   void push(ws_frame f) {
     queue.push_back(std::move(f));
@@ -78,6 +79,9 @@ class hub {
 
   // Faults (reference/kazoo.md §1.7 for what real failures look like)
   void drop_all();                        ///< abrupt close (TCP RST) of every session
+  /// Stops queueing to every session and closes each one (TCP FIN, no WebSocket close frame)
+  /// once the frames already queued are written: the client sees exactly what came before.
+  void drop_all_after_flush();
   void drop_after(std::uint64_t events);  ///< one-shot, counted from now
   void drop_on_next_answer() { drop_on_answer_ = true; }
   void stall() { gate_.stall(); }

@@ -5,6 +5,8 @@
 
 #include <kazoo_bridge/common/time.hpp>
 
+#include "player.hpp"
+
 namespace kazoo_sim {
 namespace {
 
@@ -37,14 +39,14 @@ void load_generator::start_call(std::int64_t now_ms) {
   inst.account_id = opts_.account_id;
   // Seed = (run seed, call number): unique, reproducible Call-IDs per instance.
   inst.seed = opts_.seed * 1000003ULL + next_call_;
-  inst.start_unix_ms = now_ms;
+  inst.start_unix_ms = scenario_start_ms(now_ms, scenario_length_ms(*s), opts_.speed);
   inst.flavour_ = (next_call_ % 2 == 0) ? flavour::kz43 : flavour::kzm;
   auto id = next_call_++;
   auto& call = active_[id];
   call.events = expand(*s, fx_, inst);
   call.remaining = call.events.size();
   for (std::size_t i = 0; i < call.events.size(); ++i) {
-    auto offset = static_cast<double>(call.events[i].at_unix_ms - now_ms) / opts_.speed;
+    auto offset = static_cast<double>(call.events[i].at_unix_ms - inst.start_unix_ms) / opts_.speed;
     queue_.push(pending{now_ms + static_cast<std::int64_t>(offset), id, i});
   }
   if (call.remaining == 0) active_.erase(id);

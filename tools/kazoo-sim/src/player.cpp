@@ -19,6 +19,19 @@ std::uint64_t splitmix64(std::uint64_t x) {
 
 }  // namespace
 
+std::int64_t scenario_length_ms(const scenario& s) {
+  std::int64_t len = 0;
+  if (auto ev = s.doc.find("events"); ev != s.doc.end() && ev->is_array()) {
+    for (const auto& e : *ev) len = std::max<std::int64_t>(len, e.value("at_ms", std::int64_t{0}));
+  }
+  return len;
+}
+
+std::int64_t scenario_start_ms(std::int64_t now_ms, std::int64_t length_ms, double speed) {
+  if (speed <= 1.0) return now_ms;
+  return now_ms - static_cast<std::int64_t>(static_cast<double>(length_ms) * (1.0 - 1.0 / speed));
+}
+
 player::player(asio::any_io_executor ex, hub& h, call_state& calls, const fixture& fx,
                std::vector<scenario> scenarios, std::uint64_t seed,
                std::shared_ptr<spdlog::logger> log)
@@ -57,19 +70,20 @@ kazoo_bridge::result<play_info> player::play(const play_request& r) {
   }
   inst.account_id = account_id;
   inst.seed = next_seed();
-  inst.start_unix_ms = kazoo_bridge::now_unix_ms();
+  double speed = r.speed > 0 ? r.speed : 1.0;
+  const auto now = kazoo_bridge::now_unix_ms();
+  inst.start_unix_ms = scenario_start_ms(now, scenario_length_ms(*s), speed);
   inst.flavour_ = r.flavour_;
   inst.legacy_string_durations = r.legacy_string_durations;
   auto events = expand(*s, fx_, inst);
-  double speed = r.speed > 0 ? r.speed : 1.0;
   play_info info;
   info.seed = inst.seed;
   for (const auto& e : events) {
     if (std::find(info.call_ids.begin(), info.call_ids.end(), e.call_id) == info.call_ids.end()) {
       info.call_ids.push_back(e.call_id);
     }
-    auto send_ms = inst.start_unix_ms +
-                   static_cast<std::int64_t>(static_cast<double>(e.at_unix_ms - inst.start_unix_ms) / speed);
+    auto send_ms = now + static_cast<std::int64_t>(
+                             static_cast<double>(e.at_unix_ms - inst.start_unix_ms) / speed);
     if (e.name == "CHANNEL_ANSWER" && info.first_answer_unix_ms == 0) {
       info.first_answer_unix_ms = send_ms;
     }
@@ -79,7 +93,7 @@ kazoo_bridge::result<play_info> player::play(const play_request& r) {
   ++live_;
   log_->info("play scenario={} account={} seed={} events={} speed={}", r.scenario, account_id,
              inst.seed, events.size(), speed);
-  kazoo_bridge::spawn_logged(ex_, run_instance(std::move(events), inst.start_unix_ms, speed),
+  kazoo_bridge::spawn_logged(ex_, run_instance(std::move(events), now, inst.start_unix_ms, speed),
                              "play:" + r.scenario, log_);
   return info;
 }
@@ -95,10 +109,10 @@ awaitable<bool> player::wait_until_ms(std::int64_t unix_ms) {
   co_return !stopping_;
 }
 
-awaitable<void> player::run_instance(std::vector<timed_event> events, std::int64_t start_ms,
-                                     double speed) {
+awaitable<void> player::run_instance(std::vector<timed_event> events, std::int64_t now_ms,
+                                     std::int64_t start_ms, double speed) {
   for (const auto& e : events) {
-    auto at = start_ms + static_cast<std::int64_t>(static_cast<double>(e.at_unix_ms - start_ms) / speed);
+    auto at = now_ms + static_cast<std::int64_t>(static_cast<double>(e.at_unix_ms - start_ms) / speed);
     if (!co_await wait_until_ms(at)) break;
     calls_.on_event(e.name, e.account_id, e.data);
     hub_.publish(e.name, e.account_id, e.call_id, e.data);

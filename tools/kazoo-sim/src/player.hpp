@@ -30,11 +30,20 @@ struct play_request {
   std::string scenario;
   flavour flavour_ = flavour::kz43;
   std::string account_id;      ///< empty = the fixture's first account
-  double speed = 1.0;          ///< >1 compresses the schedule (data timestamps keep scenario time)
+  double speed = 1.0;          ///< >1 compresses the schedule (see scenario_start_ms)
   bool legacy_string_durations = false;
   std::map<std::string, std::string> vars;  ///< overrides of the scenario's "vars" (instance::vars)
   std::string as_user;         ///< replay the scenario's main user (its vars.user) as this username
 };
+
+/// Length of a scenario in ms (largest at_ms of its events).
+std::int64_t scenario_length_ms(const scenario& s);
+
+/// Wall time to give expand() as at_ms == 0 when a scenario plays `speed` times faster: the
+/// schedule is shifted back so that no event's Kazoo timestamp lies after its real send time and
+/// the last event's timestamp is "now" when it is sent (CDRs and channels then agree with the
+/// clock, e.g. a default-range GET /cdrs finds them).
+std::int64_t scenario_start_ms(std::int64_t now_ms, std::int64_t length_ms, double speed);
 
 struct play_info {
   std::uint64_t seed = 0;
@@ -64,8 +73,8 @@ class player {
   std::uint64_t next_seed();
 
  private:
-  kazoo_bridge::awaitable<void> run_instance(std::vector<timed_event> events, std::int64_t start_ms,
-                                             double speed);
+  kazoo_bridge::awaitable<void> run_instance(std::vector<timed_event> events, std::int64_t now_ms,
+                                             std::int64_t start_ms, double speed);
   kazoo_bridge::awaitable<bool> wait_until_ms(std::int64_t unix_ms);
 
   asio::any_io_executor ex_;

@@ -108,11 +108,11 @@ std::string encode_routing_segment(std::string_view call_id) {
   return out;
 }
 
-std::string url_decode(std::string_view text) {
+std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out.push_back(' ');
     } else if (text[i] == '%' && i + 2 < text.size() &&
                hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {

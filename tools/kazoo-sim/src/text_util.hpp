@@ -20,8 +20,8 @@ std::string base64url_decode(std::string_view text);  ///< empty on malformed in
 /// every other byte (including '.') -> %XX upper-case hex. "a@10.1" -> "a%4010%2E1".
 std::string encode_routing_segment(std::string_view call_id);
 
-/// Percent-decoding of a URL query value ('+' is a space in form encoding).
-std::string url_decode(std::string_view text);
+/// Percent-decoding; '+' is a space only in query strings (form encoding), not in paths.
+std::string url_decode(std::string_view text, bool plus_is_space = true);
 
 /// Lower-case hex of md5/sha1 (user_auth credentials, reference/kazoo.md §5.2).
 std::string md5_hex(std::string_view text);

@@ -43,7 +43,12 @@ awaitable<void> read_loop(ws_stream& ws, ws_peer& peer, hub& h, const token_stor
 // Single writer (style B.3 rule 7): replies and events share the session queue.
 awaitable<void> write_loop(ws_stream& ws, ws_peer& peer) {
   for (;;) {
-    if (peer.closing) co_return;
+    if (peer.close_when_flushed && peer.queue.empty()) {
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(ws).socket().close(ignored);  // no close frame: an abrupt drop
+      co_return;
+    }
+    if (peer.closing && !peer.close_when_flushed) co_return;
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
       co_await peer.wake.async_wait(use_nothrow);
