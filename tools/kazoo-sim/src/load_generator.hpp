@@ -1,0 +1,83 @@
+#pragma once
+/// Load mode for the benchmarks: keeps up to N calls in flight, starts R new calls per second
+/// (random scenarios or one), unique Call-IDs per instance (seeded), and stamps every channel
+/// event's msg_id with its real send time in Unix µs (what msg_id is in Kazoo, reference/kazoo.md
+/// §2.3) so the benchmark can compute send -> commit latency. Each event is serialized once.
+///
+/// Thread: I/O thread only. Lifetime: must outlive run(). Cancellation: stop() ends run() at its
+/// next wake-up. Errors: none (an unknown --scenario is rejected by the simulator at start-up).
+
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <kazoo_bridge/common/asio.hpp>
+#include <kazoo_sim/scenario.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+
+#include "call_state.hpp"
+#include "hub.hpp"
+
+namespace kazoo_sim {
+
+struct load_options {
+  std::size_t max_calls = 100;
+  double calls_per_s = 10;
+  double duration_s = 60;
+  std::string scenario;    ///< empty = random among all (excluding none)
+  std::string account_id;  ///< empty = first account
+  double speed = 1.0;
+  std::uint64_t seed = 1;
+};
+
+class load_generator {
+ public:
+  load_generator(asio::any_io_executor ex, hub& h, call_state& calls, const fixture& fx,
+                 const std::vector<scenario>& scenarios, load_options opts,
+                 std::shared_ptr<spdlog::logger> log);
+
+  /// Runs for duration_s, then returns.
+  kazoo_bridge::awaitable<void> run();
+  void stop();
+
+  nlohmann::json stats() const;
+
+ private:
+  struct pending {
+    std::int64_t at_ms;
+    std::uint64_t call;
+    std::size_t index;
+    bool operator>(const pending& o) const { return at_ms > o.at_ms; }
+  };
+  struct active_call {
+    std::vector<timed_event> events;
+    std::size_t remaining = 0;
+  };
+  void start_call(std::int64_t now_ms);
+  void send_due(std::int64_t now_ms);
+
+  asio::steady_timer timer_;
+  hub& hub_;
+  call_state& calls_;
+  const fixture& fx_;
+  std::vector<const scenario*> pool_;
+  load_options opts_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::mt19937_64 rng_;
+  std::priority_queue<pending, std::vector<pending>, std::greater<>> queue_;
+  std::unordered_map<std::uint64_t, active_call> active_;
+  std::uint64_t next_call_ = 0;
+  std::uint64_t events_sent_ = 0;
+  std::uint64_t calls_completed_ = 0;
+  std::uint64_t calls_skipped_ = 0;  ///< starts refused because max_calls were in flight
+  bool stopping_ = false;
+  bool running_ = false;
+};
+
+}  // namespace kazoo_sim
