@@ -133,7 +133,8 @@ http_response api_server::handle_sim(const http_request& req, const std::string&
               {"channels_live", ctx_.calls->live_legs()},
               {"cdrs", ctx_.calls->cdr_count()}};
     if (ctx_.extra_stats) {
-      for (const auto& [k, v] : ctx_.extra_stats().items()) s[k] = v;
+      auto extra = ctx_.extra_stats();  // items() of a temporary would dangle
+      for (const auto& [k, v] : extra.items()) s[k] = v;
     }
     return json_response(req, http::status::ok, s);
   }

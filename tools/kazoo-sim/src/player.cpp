@@ -120,12 +120,14 @@ awaitable<void> player::run_instance(std::vector<timed_event> events, std::int64
   --live_;
 }
 
-awaitable<void> player::run_sequence(std::vector<std::string> names, flavour f, double speed) {
+awaitable<void> player::run_sequence(std::vector<std::string> names, flavour f, double speed,
+                                     bool legacy_string_durations) {
   for (const auto& name : names) {
     play_request r;
     r.scenario = name;
     r.flavour_ = f;
     r.speed = speed;
+    r.legacy_string_durations = legacy_string_durations;
     auto info = play(r);
     if (!info) {
       log_->error("unknown scenario name={}", name);

@@ -62,7 +62,8 @@ class player {
   /// Every scenario in turn, both flavours, forever, `pause_ms` between calls (`make demo`).
   kazoo_bridge::awaitable<void> run_mix(double speed, std::int64_t pause_ms);
   /// The given scenarios once, in order, each after the previous one ended.
-  kazoo_bridge::awaitable<void> run_sequence(std::vector<std::string> names, flavour f, double speed);
+  kazoo_bridge::awaitable<void> run_sequence(std::vector<std::string> names, flavour f, double speed,
+                                             bool legacy_string_durations = false);
 
   void stop();
 

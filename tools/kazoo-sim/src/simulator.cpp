@@ -121,7 +121,8 @@ void simulator::start(std::function<void()> on_done) {
     case run_mode::idle:
       break;
     case run_mode::play:
-      kazoo_bridge::spawn_logged(ex_, player_->run_sequence(opts_.play, opts_.flavour_, opts_.speed),
+      kazoo_bridge::spawn_logged(ex_, player_->run_sequence(opts_.play, opts_.flavour_, opts_.speed,
+                                                                       opts_.legacy_string_durations),
                                  "play", log_);
       break;
     case run_mode::mix:
