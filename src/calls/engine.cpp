@@ -350,6 +350,10 @@ void engine::classify_root(call_state& c, const leg_state& l, const nlohmann::js
 
 void engine::on_event(const frame& f, std::int64_t now_ms, tracker_output& out) {
   if (f.kind != frame_kind::event) return;
+  if (f.name.starts_with("qubicle.")) {
+    on_qubicle(f, now_ms, out);
+    return;
+  }
   const auto& d = f.data;
   if (!d.is_object()) return;
   const auto call_id = jstr(d, "call_id");

@@ -71,6 +71,9 @@ class engine {
   nlohmann::json snapshot(const call_state& c) const;
   call_record record(const call_state& c, std::int64_t now_ms) const;
 
+  // --- Qubicle queues (engine_qubicle.cpp)
+  void on_qubicle(const frame& f, std::int64_t now_ms, tracker_output& out);
+
   // --- reconciliation (engine_reconcile.cpp)
   void replay(const std::string& account, std::vector<std::pair<std::string, nlohmann::json>> events,
               const nlohmann::json& raw, step& s);

@@ -26,6 +26,17 @@ std::string account_of(const std::string& key) {
   return account == "*" ? std::string{} : account;
 }
 
+// "qubicle.queue.{ACCOUNT_ID}.{QUEUE_ID}" -> ACCOUNT_ID (§4.3).
+std::string qubicle_account_of(const std::string& key) {
+  auto first = key.find('.');
+  if (first == std::string::npos) return {};
+  auto second = key.find('.', first + 1);
+  if (second == std::string::npos) return {};
+  auto end = key.find('.', second + 1);
+  auto account = key.substr(second + 1, end == std::string::npos ? std::string::npos : end - second - 1);
+  return account == "*" ? std::string{} : account;
+}
+
 }  // namespace
 
 bool is_call_event_name(std::string_view name) {
@@ -59,11 +70,24 @@ kazoo_bridge::result<frame> parse_frame(std::string_view text, std::string* reas
   if (data == doc.end() || !data->is_object() || data->empty()) return fail(reason, "event without data");
   if (f.name.empty()) f.name = str(*data, "event_name");
   if (f.name.empty()) return fail(reason, "event without name");
+  f.routing_key = str(doc, "routing_key");
+  if (f.subscribed_key.starts_with("qubicle.") || f.routing_key.starts_with("qubicle.")) {
+    // Qubicle (commercial call center, §4.3): name is the bare event ("join", "leave", "delivered"...),
+    // the category is the binding. Events without a call (queue stats, recipient logins) are valid frames
+    // the tracker ignores, not malformed ones.
+    auto binding = f.subscribed_key.starts_with("qubicle.") ? f.subscribed_key : f.routing_key;
+    auto category = binding.substr(0, binding.find('.', 8));
+    f.name = category + "." + f.name;
+    f.account_id = qubicle_account_of(f.routing_key);
+    if (f.account_id.empty()) f.account_id = qubicle_account_of(str(doc, "subscription_key"));
+    if (f.account_id.empty()) f.account_id = str(*data, "account_id");
+    f.data = std::move(*data);
+    return f;
+  }
   if (!is_call_event_name(f.name)) {
     return fail(reason, "unknown event name " + f.name.substr(0, 40));
   }
   if (str(*data, "call_id").empty()) return fail(reason, "event without call_id");
-  f.routing_key = str(doc, "routing_key");
   f.account_id = account_of(f.routing_key);
   if (f.account_id.empty()) f.account_id = account_of(str(doc, "subscription_key"));
   f.data = std::move(*data);
