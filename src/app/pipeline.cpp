@@ -85,8 +85,8 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
   store::batch b;
   b.events.reserve(out.events.size());
   for (const auto& e : out.events) {
-    metrics_.make_counter("kazoo_bridge_lifecycle_events_total", "Lifecycle events produced, by type.",
-                          {{"type", e.type}})
+    labelled(lifecycle_counters_, "kazoo_bridge_lifecycle_events_total", "Lifecycle events produced, by type.",
+             "type", e.type)
         .inc();
     if (on_event) on_event(e);
     b.events.push_back(to_row(e));
@@ -101,6 +101,16 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
   if (!b.events.empty() || !b.calls.empty() || !b.meta.empty()) committer_.enqueue(std::move(b));
 }
 
+counter& pipeline::labelled(std::unordered_map<std::string, counter*>& cache, const char* name, const char* help,
+                           const char* label, const std::string& value) {
+  // The registry takes a mutex and renders labels; the hot path asks it once per label value.
+  auto it = cache.find(value);
+  if (it != cache.end()) return *it->second;
+  auto& c = metrics_.make_counter(name, help, {{label, value}});
+  cache.emplace(value, &c);
+  return c;
+}
+
 void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out) {
   queue_depth_.add(-1);
   out.events.clear();
@@ -108,8 +118,8 @@ void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out) {
   std::int64_t event_ms = 0;
   try {
     if (auto* ev = std::get_if<kazoo::event_item>(&item)) {
-      metrics_.make_counter("kazoo_bridge_kazoo_events_total", "Kazoo events received, by event name.",
-                            {{"name", ev->frame.name}})
+      labelled(kazoo_counters_, "kazoo_bridge_kazoo_events_total", "Kazoo events received, by event name.", "name",
+               ev->frame.name)
           .inc();
       tracker_.on_event(ev->frame, ev->received_at_ms, out);
       event_ms = ev->received_at_ms;

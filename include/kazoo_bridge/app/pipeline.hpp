@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -47,6 +48,8 @@ class pipeline {
 
  private:
   void handle(kazoo::ingest_item& item, calls::tracker_output& out);
+  counter& labelled(std::unordered_map<std::string, counter*>& cache, const char* name, const char* help,
+                    const char* label, const std::string& value);
   void emit(calls::tracker_output& out, std::int64_t event_ms);
 
   kazoo::ingest_channel& in_;
@@ -60,6 +63,7 @@ class pipeline {
   gauge& queue_depth_;
   gauge& active_calls_;
   counter& tracker_errors_;
+  std::unordered_map<std::string, counter*> kazoo_counters_, lifecycle_counters_;
 };
 
 }  // namespace kazoo_bridge::app
