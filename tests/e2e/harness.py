@@ -203,7 +203,9 @@ level = "debug"
         self.port = None
 
     def start(self, wait_ready=True):
+        """Start (or restart: same config and database, the log is appended to) and wait for the port."""
         self.log = open(self.log_path, "a")
+        self.log_offset = self.log.tell()
         self.proc = subprocess.Popen([BRIDGE, "serve", "--config", self.config], stdout=self.log,
                                      stderr=self.log, env=self.serve_env)
         self.port = wait_for(self._find_port, what="kazoo-bridge to listen")
@@ -214,7 +216,7 @@ level = "debug"
     def _find_port(self):
         if self.proc.poll() is not None:
             raise AssertionError("kazoo-bridge exited: " + self.log_text()[-3000:])
-        m = re.search(r"listening on https?://[^\s:]+:(\d+)", self.log_text())
+        m = re.search(r"listening on https?://[^\s:]+:(\d+)", self.log_text()[self.log_offset:])
         return int(m.group(1)) if m else None
 
     def log_text(self):

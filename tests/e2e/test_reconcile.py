@@ -86,6 +86,34 @@ class ReconcileTest(E2ETest):
         self.assertGreaterEqual(metric(m, "kazoo_bridge_kazoo_reconciliations_total"), 2)
         self.assertEqual(bridge.stop(), 0)
 
+    def test_answer_known_only_from_a_cdr_is_not_a_missed_call(self):
+        # park_abandoned: Bob answers, parks the caller (his leg ends BLIND_TRANSFER), the caller gives up.
+        # The daemon sees the call ring, then is away while Bob answers and parks it. At reconciliation the
+        # carrier leg is still live and Bob's leg is a CDR (owner_id Bob, disposition ANSWER,
+        # billing_seconds 10): a person answered, so the call is NOT missed (the scenario says so).
+        bridge = self.bridge(extra_toml=FAST).start()
+        ids = set(self.sim.play("park_abandoned", speed=10)["instances"][0]["call_ids"])
+        wait_for(lambda: self._has(bridge, ids, "call.ringing"), interval=0.01, what="ringing")
+        self.sim.fault("stall")
+        if self._has(bridge, ids, "call.answered"):
+            self.skipTest("the stall came after Bob's answer (machine too slow); nothing to reconcile")
+        wait_for(lambda: self.sim.stats()["cdrs"] >= 1, timeout=10, what="Bob's leg to end (parked)")
+        self.sim.fault("resume")
+        wait_for(lambda: self.sim.stats()["calls_live"] == 0, timeout=20, what="the caller to give up")
+        wait_for(lambda: self._has(bridge, ids, "call.ended"), timeout=10, what="call.ended")
+        wait_for(lambda: bridge.metrics().get(("kazoo_bridge_store_pending_events", ())) == 0,
+                 what="the store to be idle")
+        evs = self._events_of(bridge, ids)
+        types = [e["type"] for e in evs]
+        self.assertEqual(types.count("call.ended"), 1, types)
+        self.assertNotIn("call.missed", types, "answered by Bob (his CDR says ANSWER), reported missed")
+        answered = [e for e in evs if e["type"] == "call.answered"]
+        self.assertEqual(len(answered), 1, types)
+        self.assertEqual(answered[0]["user_name"], "Bob Jones")
+        call = bridge.calls()[0]
+        self.assertTrue(call["answered"], call)
+        self.assertEqual(bridge.stop(), 0)
+
     def test_drop_mid_call_and_the_call_goes_on(self):
         bridge = self.bridge(extra_toml=FAST).start()
         # The socket is cut (TCP FIN, no close frame) right after the next CHANNEL_ANSWER; the daemon is back
