@@ -87,6 +87,26 @@ class CrashTest(E2ETest):
         self.assertIn("restored calls in progress", bridge.log_text())
         self.assertEqual(bridge.stop(), 0)
 
+    def test_sigterm_mid_call_and_restart_continues_the_call(self):
+        # A planned restart (package upgrade) while a call is answered: the call goes on after the restart
+        # without a second call.started/call.answered, and ends once when its DESTROY arrives.
+        bridge = self.bridge(extra_toml=FAST).start()
+        ids = set(self.sim.play("inbound_answered", speed=10)["instances"][0]["call_ids"])  # ends at ~6.6 s
+        wait_for(lambda: any(e["type"] == "call.answered" and e["call_id"] in ids for e in bridge.events()),
+                 what="the call to be answered")
+        self.assertEqual(bridge.stop(), 0)
+        self.assertEqual([c["status"] for c in bridge.calls()], ["answered"])
+        bridge.start()
+        wait_for(lambda: self.sim.stats()["calls_live"] == 0, timeout=20, what="the call to end in Kazoo")
+        wait_for(lambda: any(e["type"] == "call.ended" for e in bridge.events()), what="call.ended")
+        wait_for(lambda: bridge.metrics().get(("kazoo_bridge_store_pending_events", ())) == 0,
+                 what="the store to be idle")
+        self.assertEqual([e["type"] for e in bridge.events()],
+                         [x["type"] for x in load_scenario("inbound_answered")["expect"]])
+        (call,) = bridge.calls()
+        self.assertEqual((call["status"], call["answered"], call["talk_s"]), ("ended", True, 60))
+        self.assertEqual(bridge.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()

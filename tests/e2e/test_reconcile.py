@@ -114,6 +114,22 @@ class ReconcileTest(E2ETest):
         self.assertTrue(call["answered"], call)
         self.assertEqual(bridge.stop(), 0)
 
+    def test_reconnect_after_every_token_expired(self):
+        # Kazoo tokens are absolute-lifetime; a running socket survives expiry but a new one is refused
+        # ("failed to authenticate token {TOKEN}", the token echoed). After a drop the daemon must get a new
+        # token, resubscribe and go on, and the refused token must not end up in its log (tearDown checks).
+        bridge = self.bridge(extra_toml=FAST).start()
+        self.sim.fault("expire_tokens")
+        self.sim.fault("drop")
+        wait_for(lambda: self.sim.stats()["connections_total"] >= 2 and bridge.get("/readyz")[0] == 200,
+                 timeout=10, what="resubscribed with a fresh token")
+        ids = set(self.sim.play("internal", speed=50)["instances"][0]["call_ids"])
+        wait_for(lambda: self._has(bridge, ids, "call.ended"), timeout=10, what="the next call")
+        self.assertEqual([e["type"] for e in self._events_of(bridge, ids)],
+                         [x["type"] for x in load_scenario("internal")["expect"]])
+        self.assertGreaterEqual(metric(bridge.metrics(), "kazoo_bridge_kazoo_reconnects_total"), 1)
+        self.assertEqual(bridge.stop(), 0)
+
     def test_drop_mid_call_and_the_call_goes_on(self):
         bridge = self.bridge(extra_toml=FAST).start()
         # The socket is cut (TCP FIN, no close frame) right after the next CHANNEL_ANSWER; the daemon is back
