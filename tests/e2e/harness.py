@@ -4,8 +4,8 @@ Only the Python standard library is used (Debian's python3). Paths come from the
 sets: KAZOO_BRIDGE_BIN, KAZOO_SIM_BIN, KAZOO_BRIDGE_SOURCE_DIR.
 """
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -268,7 +268,14 @@ class E2ETest(unittest.TestCase):
 
     sim_args = ()
 
+    def _problems(self):
+        # Failures/errors recorded so far (subtests included); inside tearDown the outcome's own success
+        # flag is reset, so compare the result's lists with their size at setUp.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return len(result.failures) + len(result.errors) if result is not None else 0
+
     def setUp(self):
+        self._problems_at_setup = self._problems()
         self.workdir = tempfile.mkdtemp(prefix="kb-e2e-")
         self.sim = Simulator(self.workdir, *self.sim_args)
         self.bridges = []
@@ -291,10 +298,9 @@ class E2ETest(unittest.TestCase):
             if os.path.exists(b.log_path):
                 leaks += [f"{b.log_path}: {x}" for x in secrets_in_log(b.log_text(), self.sim.info["api_key"])]
         if leaks:
-            self.workdir_keep = True
             print(f"\n[e2e] kept {self.workdir}")
             raise AssertionError("secrets in the daemon log: " + "; ".join(leaks))
-        failed = any(err for _, err in (self._outcome.errors if hasattr(self._outcome, "errors") else []))
+        failed = self._problems() > self._problems_at_setup
         if os.environ.get("KB_E2E_KEEP") or failed:
             print(f"\n[e2e] kept {self.workdir}")
         else:
