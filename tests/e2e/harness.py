@@ -5,6 +5,7 @@ sets: KAZOO_BRIDGE_BIN, KAZOO_SIM_BIN, KAZOO_BRIDGE_SOURCE_DIR.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +45,73 @@ def http(method, url, body=None, headers=None, timeout=10):
             return r.status, r.read().decode(errors="replace"), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace"), dict(e.headers)
+
+
+PAYLOAD_KEYS = (
+    "id", "type", "occurred_at", "account_id", "call_id", "direction", "from_number", "from_name",
+    "to_number", "to_name", "user_id", "user_name", "extension", "started_at", "answered_at", "ended_at",
+    "duration_s", "talk_s", "hangup_cause", "recording_url", "park_slot", "queue_id", "summary", "raw")
+"""Every key of design.md's lifecycle event payload (always present, null when unknown)."""
+
+CALL_KEYS = tuple(k for k in PAYLOAD_KEYS if k not in ("id", "type", "occurred_at", "raw", "summary")) + (
+    "status", "answered")
+"""Keys of one `calls --json` line: the payload keys describing the call plus status and answered."""
+
+_METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Prometheus text format 0.0.4 -> {(name, ((label, value), ...)): float}. Raises on a bad line,
+    so a test reading /metrics also checks the format."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            if line.startswith("#") and not re.match(r"^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* ", line):
+                raise AssertionError(f"bad metrics comment line: {line!r}")
+            continue
+        m = _METRIC_LINE.match(line)
+        if not m:
+            raise AssertionError(f"bad metrics sample line: {line!r}")
+        labels = tuple(sorted(_LABEL.findall(m.group(3) or "")))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def metric(samples, name, **labels):
+    """The value of one sample (labels given exactly), or None."""
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def metric_by(samples, name, label):
+    """{label value: sample value} of every sample of `name`."""
+    return {dict(lbl).get(label): v for (n, lbl), v in samples.items() if n == name}
+
+
+def load_fixture():
+    with open(os.path.join(SOURCE_DIR, "tools", "kazoo-sim", "fixtures", "account.json")) as f:
+        return json.load(f)
+
+
+def load_scenario(name):
+    with open(os.path.join(SCENARIOS_DIR, name + ".json")) as f:
+        return json.load(f)
+
+
+def scenario_names():
+    return sorted(n[:-5] for n in os.listdir(SCENARIOS_DIR) if n.endswith(".json"))
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}")
+
+
+def secrets_in_log(text, api_key):
+    """What a log must never contain: the Kazoo API key and Kazoo auth tokens (JWT-looking eyJ...)."""
+    found = []
+    if api_key and api_key in text:
+        found.append("the API key")
+    found += [f"a token {t[:12]}..." for t in sorted(set(_JWT.findall(text)))]
+    return found
 
 
 class Simulator:
@@ -86,38 +154,60 @@ class Simulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc.stdout.close()
         self.log.close()
+
+
+def bridge_env(extra=None):
+    """The environment for kazoo-bridge: ours minus the harness's own KAZOO_BRIDGE_BIN/_SOURCE_DIR, which
+    the daemon would reject as unknown KAZOO_BRIDGE_<SECTION>_<KEY> overrides (documented: an unknown
+    KAZOO_BRIDGE_* variable is a configuration error)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KAZOO_BRIDGE_BIN", "KAZOO_BRIDGE_SOURCE_DIR")}
+    env.update(extra or {})
+    return env
 
 
 class Bridge:
     """kazoo-bridge serve as a child process with its own config file and SQLite database."""
 
-    def __init__(self, workdir, sim, extra_toml="", env=None, listen="127.0.0.1:0"):
+    def __init__(self, workdir, sim, extra_toml="", env=None, listen="127.0.0.1:0", server_toml="",
+                 api_key_in_env=True, name="kb"):
+        """extra_toml goes into [kazoo], server_toml into [server]. The API key is passed as
+        KAZOO_BRIDGE_KAZOO_API_KEY (what the systemd unit does) unless api_key_in_env is False."""
         self.workdir = workdir
-        self.db = os.path.join(workdir, "kb.db")
-        self.config = os.path.join(workdir, "kb.toml")
+        self.sim = sim
+        self.db = os.path.join(workdir, name + ".db")
+        self.config = os.path.join(workdir, name + ".toml")
+        key_line = "" if api_key_in_env else 'api_key = "%s"' % sim.info["api_key"]
         with open(self.config, "w") as f:
             f.write(f"""[server]
 listen = "{listen}"
+{server_toml}
 [storage]
 database = "{self.db}"
 [kazoo]
 api_url = "{sim.info['api_url']}"
 websocket_url = "{sim.info['ws_url']}"
-api_key = "{sim.info['api_key']}"
+{key_line}
 {extra_toml}
 [log]
 level = "debug"
 """)
-        self.env = dict(os.environ, **(env or {}))
+        os.chmod(self.config, 0o600)
+        self.serve_env = bridge_env(dict(env or {}, **(
+            {"KAZOO_BRIDGE_KAZOO_API_KEY": sim.info["api_key"]} if api_key_in_env else {})))
+        # Read-only commands (calls, events, migrate) get no API key: they must not need one.
+        self.env = bridge_env(env)
         self.proc = None
-        self.log_path = os.path.join(workdir, "kazoo-bridge.log")
+        self.log_path = os.path.join(workdir, name + ".log")
         self.port = None
 
     def start(self, wait_ready=True):
+        """Start (or restart: same config and database, the log is appended to) and wait for the port."""
         self.log = open(self.log_path, "a")
+        self.log_offset = self.log.tell()
         self.proc = subprocess.Popen([BRIDGE, "serve", "--config", self.config], stdout=self.log,
-                                     stderr=self.log, env=self.env)
+                                     stderr=self.log, env=self.serve_env)
         self.port = wait_for(self._find_port, what="kazoo-bridge to listen")
         if wait_ready:
             wait_for(lambda: self.get("/readyz")[0] == 200, what="kazoo-bridge /readyz")
@@ -126,10 +216,8 @@ level = "debug"
     def _find_port(self):
         if self.proc.poll() is not None:
             raise AssertionError("kazoo-bridge exited: " + self.log_text()[-3000:])
-        for line in self.log_text().splitlines():
-            if "listening on http" in line:
-                return int(line.rsplit(":", 1)[1].split()[0])
-        return None
+        m = re.search(r"listening on https?://[^\s:]+:(\d+)", self.log_text()[self.log_offset:])
+        return int(m.group(1)) if m else None
 
     def log_text(self):
         with open(self.log_path, errors="replace") as f:
@@ -137,6 +225,12 @@ level = "debug"
 
     def get(self, path):
         return http("GET", f"http://127.0.0.1:{self.port}{path}")
+
+    def metrics(self):
+        status, body, _ = self.get("/metrics")
+        if status != 200:
+            raise AssertionError(f"/metrics: {status} {body[:200]}")
+        return parse_metrics(body)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:
@@ -174,7 +268,14 @@ class E2ETest(unittest.TestCase):
 
     sim_args = ()
 
+    def _problems(self):
+        # Failures/errors recorded so far (subtests included); inside tearDown the outcome's own success
+        # flag is reset, so compare the result's lists with their size at setUp.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return len(result.failures) + len(result.errors) if result is not None else 0
+
     def setUp(self):
+        self._problems_at_setup = self._problems()
         self.workdir = tempfile.mkdtemp(prefix="kb-e2e-")
         self.sim = Simulator(self.workdir, *self.sim_args)
         self.bridges = []
@@ -191,7 +292,15 @@ class E2ETest(unittest.TestCase):
             except Exception:
                 pass
         self.sim.stop()
-        failed = any(err for _, err in (self._outcome.errors if hasattr(self._outcome, "errors") else []))
+        # Every test also checks that no secret reached the daemon's log (design: secrets never reach logs).
+        leaks = []
+        for b in self.bridges:
+            if os.path.exists(b.log_path):
+                leaks += [f"{b.log_path}: {x}" for x in secrets_in_log(b.log_text(), self.sim.info["api_key"])]
+        if leaks:
+            print(f"\n[e2e] kept {self.workdir}")
+            raise AssertionError("secrets in the daemon log: " + "; ".join(leaks))
+        failed = self._problems() > self._problems_at_setup
         if os.environ.get("KB_E2E_KEEP") or failed:
             print(f"\n[e2e] kept {self.workdir}")
         else:
