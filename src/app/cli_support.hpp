@@ -17,6 +17,8 @@ std::string config_path(const cli_args& a);
 /// usually lives in the systemd EnvironmentFile), so problems elsewhere do not stop them.
 enum class config_scope { full, storage_only };
 
+std::string problem_line(const std::string& path, const config::problem& p);
+
 /// Loads and validates; on problems prints each one ("key.path: message") to stderr and throws.
 config::config load_config_or_throw(const cli_args& a, config_scope scope);
 

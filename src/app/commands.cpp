@@ -48,6 +48,12 @@ std::string party(const nlohmann::json& s, const char* number_key, const char* n
 
 }  // namespace
 
+/// "path: key.path: message", without repeating the path when the problem is about the file itself.
+std::string problem_line(const std::string& path, const config::problem& p) {
+  if (p.key_path == path) return path + ": " + p.message;
+  return path + ": " + config::format_problem(p);
+}
+
 std::string config_path(const cli_args& a) {
   if (auto c = a.get("config")) return *c;
   if (const char* env = std::getenv("KAZOO_BRIDGE_CONFIG"); env && *env) return env;
@@ -64,12 +70,12 @@ config::config load_config_or_throw(const cli_args& a, config_scope scope) {
     if (in_scope) relevant.push_back(p);
   }
   if (!relevant.empty()) {
-    for (const auto& p : relevant) std::cerr << path << ": " << config::format_problem(p) << "\n";
+    for (const auto& p : relevant) std::cerr << problem_line(path, p) << "\n";
     throw std::runtime_error("invalid configuration (" + std::to_string(relevant.size()) + " problem" +
                              (relevant.size() == 1 ? "" : "s") + ")");
   }
   if (scope == config_scope::full) {
-    for (const auto& w : r.warnings) std::cerr << path << ": warning: " << config::format_problem(w) << "\n";
+    for (const auto& w : r.warnings) std::cerr << "warning: " << problem_line(path, w) << "\n";
   }
   return r.cfg;
 }
@@ -84,12 +90,12 @@ int run_serve(const cli_args& a) {
 int run_check_config(const cli_args& a, std::ostream& out) {
   auto path = config_path(a);
   auto r = config::load_file(path, config::process_environment());
-  for (const auto& w : r.warnings) std::cerr << path << ": warning: " << config::format_problem(w) << "\n";
+  for (const auto& w : r.warnings) std::cerr << "warning: " << problem_line(path, w) << "\n";
   if (r.ok()) {
     out << path << ": ok\n";
     return 0;
   }
-  for (const auto& p : r.problems) std::cerr << path << ": " << config::format_problem(p) << "\n";
+  for (const auto& p : r.problems) std::cerr << problem_line(path, p) << "\n";
   return 1;
 }
 

@@ -31,6 +31,54 @@ json row_ccvs(const std::string& account, const std::string& owner, const std::s
 
 std::string us(std::int64_t ms) { return std::to_string(ms * 1000); }
 
+// One CDR row as the channel events it stands for: CREATE, ANSWER when a person talked (billing > 0),
+// DESTROY with the hang-up data. `key` is the call's logical id (bridge_id), `root_id` its A-leg.
+std::vector<std::pair<std::string, json>> cdr_events(const std::string& account, const cdr& r, bool is_root,
+                                                     const std::string& key, const std::string& root_id,
+                                                     std::int64_t now_ms) {
+  std::vector<std::pair<std::string, json>> evs;
+  const std::int64_t ended = (r.ended_unix_s > 0 ? r.ended_unix_s * 1000 : now_ms);
+  const std::int64_t created = ended - r.duration_seconds * 1000;
+  json d = json::object();
+  d["call_id"] = r.call_id;
+  d["call_direction"] = is_root ? "inbound" : "outbound";
+  if (!is_root) d["other_leg_call_id"] = r.other_leg_call_id.empty() ? root_id : r.other_leg_call_id;
+  d["caller_id_number"] = r.caller_id_number;
+  d["caller_id_name"] = r.caller_id_name;
+  d["callee_id_number"] = r.callee_id_number;
+  d["callee_id_name"] = r.callee_id_name;
+  d["request"] = r.request.empty() ? r.to : r.request;
+  // CDR authorizing_id is "" when it equals the account (§5.6): a carrier leg has neither.
+  // The summary row has authorizing_id but not its type: with an owner it is a phone.
+  const auto auth_type = !r.authorizing_type.empty() ? r.authorizing_type
+                                                     : (r.owner_id.empty() ? std::string{} : "device");
+  d["custom_channel_vars"] = row_ccvs(account, r.owner_id, auth_type.empty() ? std::string{} : r.authorizing_id,
+                                      auth_type, is_root ? std::string{} : key);
+  if (!r.resource_type.empty()) d["custom_channel_vars"]["resource_type"] = r.resource_type;
+  d["channel_created_time"] = created * 1000;
+  d["msg_id"] = us(created);
+  evs.emplace_back("CHANNEL_CREATE", d);
+  if (r.billing_seconds > 0 && r.disposition != "ORIGINATOR_CANCEL") {
+    auto a = d;
+    a["msg_id"] = us(ended - r.billing_seconds * 1000);
+    evs.emplace_back("CHANNEL_ANSWER", a);
+  }
+  auto x = d;
+  x["msg_id"] = us(ended);
+  x["hangup_cause"] = r.hangup_cause;
+  x["duration_seconds"] = r.duration_seconds;
+  x["billing_seconds"] = r.billing_seconds;
+  if (!r.media_recordings.empty()) x["media_recordings"] = r.media_recordings;
+  evs.emplace_back("CHANNEL_DESTROY", x);
+  return evs;
+}
+
+void by_msg_id(std::vector<std::pair<std::string, json>>& evs) {
+  std::stable_sort(evs.begin(), evs.end(), [](const auto& a, const auto& b) {
+    return jint(a.second, "msg_id", 0) < jint(b.second, "msg_id", 0);
+  });
+}
+
 }  // namespace
 
 void engine::replay(const std::string& account, std::vector<std::pair<std::string, json>> events, const json& raw,
@@ -58,14 +106,37 @@ void engine::reconcile(const std::string& account, const std::vector<live_channe
   }
 
   // 1. Tracked calls: gone from the switch => ended (once), with the CDR's data when there is one.
-  std::vector<call_state*> mine;
+  // By key, not pointer: replaying CDRs below may merge (and so delete) calls of this list.
+  std::vector<std::string> mine;
   for (auto& [k, c] : calls_) {
-    if (c->account_id == account && !c->ended) mine.push_back(c.get());
+    if (c->account_id == account && !c->ended) mine.push_back(k);
   }
-  for (auto* c : mine) {
+  for (const auto& k : mine) {
+    auto found = calls_.find(k);
+    if (found == calls_.end() || found->second->ended) continue;
+    call_state* c = found->second.get();
     const bool any_live =
         std::any_of(c->legs.begin(), c->legs.end(), [&](const leg_state& l) { return live_ids.contains(l.id); });
     if (any_live) {
+      // Part of the call is still up, but legs of it may have been answered and ended while we were away
+      // (a person answered, then parked or transferred the caller): their CDRs tell it, replayed as
+      // events so that call.answered (and not call.missed) follows.
+      std::vector<std::pair<std::string, json>> evs;
+      const json* raw = nullptr;
+      for (const auto& row : cdrs) {
+        if (live_ids.contains(row.call_id)) continue;
+        const auto* l = c->find_leg(row.call_id);
+        const bool ours = l || (!row.bridge_id.empty() && row.bridge_id == c->key);
+        if (!ours || (l && l->destroyed)) continue;
+        auto more = cdr_events(account, row, row.call_id == c->key, c->key, c->key, now_ms);
+        evs.insert(evs.end(), more.begin(), more.end());
+        raw = &row.raw;
+      }
+      by_msg_id(evs);
+      const auto key = c->key;
+      for (auto& ev : evs) replay(account, {ev}, raw ? *raw : json(nullptr), s);
+      c = call_of_leg(account, key);  // replaying may have merged calls
+      if (!c || c->ended) continue;
       for (auto& l : c->legs) {
         if (l.seen && !l.destroyed && !live_ids.contains(l.id)) {
           l.destroyed = true;
@@ -168,43 +239,10 @@ void engine::reconcile(const std::string& account, const std::vector<live_channe
     }
     std::vector<std::pair<std::string, json>> evs;
     for (const auto* r : rows) {
-      const std::int64_t ended = (r->ended_unix_s > 0 ? r->ended_unix_s * 1000 : now_ms);
-      const std::int64_t created = ended - r->duration_seconds * 1000;
-      json d = json::object();
-      d["call_id"] = r->call_id;
-      d["call_direction"] = r == root ? "inbound" : "outbound";
-      if (r != root) d["other_leg_call_id"] = r->other_leg_call_id.empty() ? root->call_id : r->other_leg_call_id;
-      d["caller_id_number"] = r->caller_id_number;
-      d["caller_id_name"] = r->caller_id_name;
-      d["callee_id_number"] = r->callee_id_number;
-      d["callee_id_name"] = r->callee_id_name;
-      d["request"] = r->request.empty() ? r->to : r->request;
-      // CDR authorizing_id is "" when it equals the account (§5.6): a carrier leg has neither.
-      // The summary row has authorizing_id but not its type: with an owner it is a phone.
-      const auto auth_type = !r->authorizing_type.empty() ? r->authorizing_type
-                                                          : (r->owner_id.empty() ? std::string{} : "device");
-      d["custom_channel_vars"] = row_ccvs(account, r->owner_id, auth_type.empty() ? std::string{} : r->authorizing_id,
-                                          auth_type, r == root ? std::string{} : key);
-      if (!r->resource_type.empty()) d["custom_channel_vars"]["resource_type"] = r->resource_type;
-      d["channel_created_time"] = created * 1000;
-      d["msg_id"] = us(created);
-      evs.emplace_back("CHANNEL_CREATE", d);
-      if (r->billing_seconds > 0 && r->disposition != "ORIGINATOR_CANCEL") {
-        auto a = d;
-        a["msg_id"] = us(ended - r->billing_seconds * 1000);
-        evs.emplace_back("CHANNEL_ANSWER", a);
-      }
-      auto x = d;
-      x["msg_id"] = us(ended);
-      x["hangup_cause"] = r->hangup_cause;
-      x["duration_seconds"] = r->duration_seconds;
-      x["billing_seconds"] = r->billing_seconds;
-      if (!r->media_recordings.empty()) x["media_recordings"] = r->media_recordings;
-      evs.emplace_back("CHANNEL_DESTROY", x);
+      auto more = cdr_events(account, *r, r == root, key, root->call_id, now_ms);
+      evs.insert(evs.end(), more.begin(), more.end());
     }
-    std::stable_sort(evs.begin(), evs.end(), [](const auto& a, const auto& b) {
-      return jint(a.second, "msg_id", 0) < jint(b.second, "msg_id", 0);
-    });
+    by_msg_id(evs);
     // replay() sorts by created time; keep the msg_id order instead by feeding one by one.
     for (auto& ev : evs) replay(account, {ev}, root->raw, s);
     if (auto* c = call_of_leg(account, root->call_id); c && !root->recording_url.empty()) c->recording = root->recording_url;

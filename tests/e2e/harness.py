@@ -1,7 +1,8 @@
 """End-to-end harness: the real kazoo-bridge and kazoo-sim binaries as processes over loopback.
 
 Only the Python standard library is used (Debian's python3). Paths come from the environment that CTest
-sets: KAZOO_BRIDGE_BIN, KAZOO_SIM_BIN, KAZOO_BRIDGE_SOURCE_DIR.
+sets: KB_E2E_BRIDGE_BIN, KB_E2E_SIM_BIN, KB_E2E_SOURCE_DIR (not KAZOO_BRIDGE_*: the daemon rejects
+unknown KAZOO_BRIDGE_* variables as typos).
 """
 import json
 import os
@@ -16,9 +17,9 @@ import unittest
 import urllib.error
 import urllib.request
 
-BRIDGE = os.environ.get("KAZOO_BRIDGE_BIN", "build/dev/src/kazoo-bridge")
-SIM = os.environ.get("KAZOO_SIM_BIN", "build/dev/tools/kazoo-sim/kazoo-sim")
-SOURCE_DIR = os.environ.get("KAZOO_BRIDGE_SOURCE_DIR", ".")
+BRIDGE = os.environ.get("KB_E2E_BRIDGE_BIN", "build/dev/src/kazoo-bridge")
+SIM = os.environ.get("KB_E2E_SIM_BIN", "build/dev/tools/kazoo-sim/kazoo-sim")
+SOURCE_DIR = os.environ.get("KB_E2E_SOURCE_DIR", ".")
 SCENARIOS_DIR = os.path.join(SOURCE_DIR, "tools", "kazoo-sim", "scenarios")
 
 
@@ -159,10 +160,9 @@ class Simulator:
 
 
 def bridge_env(extra=None):
-    """The environment for kazoo-bridge: ours minus the harness's own KAZOO_BRIDGE_BIN/_SOURCE_DIR, which
-    the daemon would reject as unknown KAZOO_BRIDGE_<SECTION>_<KEY> overrides (documented: an unknown
-    KAZOO_BRIDGE_* variable is a configuration error)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("KAZOO_BRIDGE_BIN", "KAZOO_BRIDGE_SOURCE_DIR")}
+    """The environment for kazoo-bridge: ours without any KAZOO_BRIDGE_* variable, so that a developer's
+    exported overrides cannot change what a test sees (each test passes its own in `extra`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAZOO_BRIDGE_")}
     env.update(extra or {})
     return env
 

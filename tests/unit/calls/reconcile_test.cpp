@@ -73,6 +73,28 @@ void run(harness& h, const std::vector<live_channel>& live, const std::vector<cd
   h.collect(out);
 }
 
+// Bob answered and parked the caller while we were away: the caller's leg is still up (live), Bob's leg
+// ended (CDR, billing > 0). That is an answered call, not a missed one (found by the e2e stall test).
+TEST(Reconcile, LegAnsweredWhileAwayOfAStillLiveCallIsAnswered) {
+  harness h;
+  auto evs = play("park_abandoned", 43);
+  h.feed_all({evs.begin(), evs.begin() + 2});  // started, ringing Bob; then the socket stalls
+  ASSERT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.ringing"}));
+  std::vector<kazoo_sim::timed_event> away(evs.begin(), evs.begin() + 7);  // up to PARK_PARKED
+  run(h, live_of(away, away.size()), cdrs_of(away), evs[6].at_unix_ms + 100);
+  ASSERT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.ringing", "call.answered"}));
+  EXPECT_EQ(h.events.back().payload["user_id"], user_id(acme, "bob"));
+  // The caller gives up in the parking slot after we are back.
+  for (std::size_t i = 7; i < evs.size(); ++i) h.feed(evs[i]);
+  auto types = h.types();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "call.ended"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "call.missed"), 0);
+  // Reconciling the same state again changes nothing.
+  const auto n = h.events.size();
+  run(h, live_of(evs, evs.size()), cdrs_of(evs), evs.back().at_unix_ms + 1000);
+  EXPECT_EQ(h.events.size(), n);
+}
+
 TEST(Reconcile, TrackedCallGoneFromLiveEndsOnceWithCdrData) {
   harness h;
   auto evs = play("inbound_answered", 41);
