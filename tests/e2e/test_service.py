@@ -43,7 +43,7 @@ class ServiceTest(E2ETest):
     def test_sd_notify_ready_watchdog_stopping(self):
         notify = NotifySocket(os.path.join(self.workdir, "notify.sock"))
         self.addCleanup(notify.close)
-        bridge = self.bridge(env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"})
+        bridge = self.bridge(env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"})
         bridge.start(wait_ready=False)
 
         def ready():
@@ -61,15 +61,16 @@ class ServiceTest(E2ETest):
         self.assertEqual(status, 200, body)
         self.assertEqual(notify.count("READY=1"), 1)
 
-        # WatchdogSec=0.2 s: pings keep coming (systemd kills the service after 0.2 s without one).
+        # WatchdogSec=1 s: the daemon pings every half interval; systemd kills a service that stays silent for
+        # a whole interval, so no gap may reach 1 s (the margin keeps a loaded or sanitized run honest).
         before = notify.count("WATCHDOG=1")
-        deadline = time.monotonic() + 0.8
+        deadline = time.monotonic() + 2.5
         while time.monotonic() < deadline:
             notify.poll()
         pings = [t for t, a in notify.received if a == "WATCHDOG=1"]
-        self.assertGreaterEqual(len(pings) - before, 3, "WATCHDOG=1 pings within 0.8 s")
+        self.assertGreaterEqual(len(pings) - before, 3, "WATCHDOG=1 pings within 2.5 s")
         gaps = [b - a for a, b in zip(pings, pings[1:])]
-        self.assertLess(max(gaps), 0.2 * 2, f"a watchdog gap exceeded the interval: {gaps}")
+        self.assertLess(max(gaps), 1.0, f"a watchdog gap reached the interval: {gaps}")
 
         # SIGTERM: STOPPING=1, then exit 0 within a few seconds.
         t0 = time.monotonic()
