@@ -11,6 +11,7 @@
 #include <kazoo_bridge/app/pipeline.hpp>
 #include <kazoo_bridge/app/sd_notify.hpp>
 #include <kazoo_bridge/common/metrics.hpp>
+#include <kazoo_bridge/common/time.hpp>
 #include <kazoo_bridge/kazoo/blackhole_client.hpp>
 #include <kazoo_bridge/kazoo/crossbar_client.hpp>
 #include <kazoo_bridge/kazoo/directory_refresher.hpp>
@@ -46,6 +47,16 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
 
 }  // namespace
 
+/// Calls that ended this recently before a start are remembered (reconciliation overlap is 2 minutes).
+inline constexpr std::int64_t recently_ended_window_ms = 15 * 60 * 1000;
+
+store::options storage_options(const config::config& cfg) {
+  store::options o;  // not designated: the busy timeout keeps its default
+  o.path = cfg.storage.database;
+  o.synchronous = cfg.storage.synchronous;
+  return o;
+}
+
 struct application::impl {
   config::config cfg;
   std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls;
@@ -69,7 +80,7 @@ struct application::impl {
   std::unique_ptr<net::http_server> server;
   asio::steady_timer watchdog_timer{ioc};
   asio::steady_timer fallback_timer{ioc};
-  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
 
   bool ingest_running = false, pipeline_running = false, committer_running = false, server_running = false;
   bool stopping = false;
@@ -122,23 +133,59 @@ struct application::impl {
     }
   }
 
+  // SIGINT/SIGTERM: graceful stop. SIGHUP: reload the TLS certificate and key (certbot & co. renew them in
+  // place); a broken new pair is refused and the old one stays in use.
+  void wait_for_signal() {
+    signals.async_wait([this](error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload_tls();
+        wait_for_signal();
+        return;
+      }
+      log_app->info("signal {} received", sig);
+      spawn_logged(ioc.get_executor(), shutdown(), "shutdown", log_app);
+    });
+  }
+
+  void reload_tls() {
+    if (!cfg.server.tls_certificate || !cfg.server.tls_private_key || !server) {
+      log_app->info("SIGHUP: no TLS certificate configured, nothing to reload");
+      return;
+    }
+    try {
+      server->set_tls_context(net::make_server_tls_context(*cfg.server.tls_certificate, *cfg.server.tls_private_key));
+      log_app->info("SIGHUP: TLS certificate reloaded from {}", *cfg.server.tls_certificate);
+    } catch (const std::exception& x) {
+      log_app->error("SIGHUP: TLS certificate not reloaded, keeping the current one: {}", x.what());
+    }
+  }
+
   void start(application_hooks& hooks) {
     auto ex = ioc.get_executor();
-    auto opened = store::database::open({.path = cfg.storage.database, .synchronous = cfg.storage.synchronous});
-    if (!opened) {
-      throw std::runtime_error("cannot open database " + cfg.storage.database + ": " + opened.error().message());
-    }
+    std::string reason;
+    auto opened = store::database::open(storage_options(cfg), reason);
+    if (!opened) throw std::runtime_error(reason.empty() ? opened.error().message() : reason);
     db = std::move(*opened);
     log_store->info("database open path={} schema_version={} synchronous={}", cfg.storage.database,
                     db->schema_version(), cfg.storage.synchronous);
 
-    // Calls in progress at the last stop continue where they were (no second call.started).
-    std::int64_t last_event_ms = 0;
+    // Calls in progress at the last stop continue where they were (no second call.started); calls that
+    // ended shortly before are remembered, so the CDR catch-up does not report them again.
+    std::int64_t feed_position_ms = 0;
+    const auto now = now_unix_ms();
     if (auto open_calls = db->open_calls()) {
       for (const auto& row : *open_calls) tracker.restore(from_row(row));
       if (!open_calls->empty()) log_calls->info("restored calls in progress count={}", open_calls->size());
     }
-    if (auto meta = db->meta(last_event_meta_key); meta && *meta) last_event_ms = std::stoll(**meta);
+    if (auto recent = db->recent_calls(5000)) {
+      for (const auto& row : *recent) {
+        if (row.ended_at_ms && *row.ended_at_ms > now - recently_ended_window_ms) {
+          tracker.remember_ended(row.account_id, row.call_id, now);
+        }
+      }
+    }
+    if (auto meta = db->meta(feed_position_meta_key); meta && *meta) feed_position_ms = std::stoll(**meta);
 
     committer = std::make_unique<store::committer>(
         ex, db_pool, *db, store::committer_options{.max_delay = cfg.storage.commit_max_delay}, metrics, log_store);
@@ -161,9 +208,11 @@ struct application::impl {
                                                        log_ingest);
     directory = std::make_unique<kazoo::directory_refresher>(ex, *crossbar, *tokens, cfg.kazoo.directory_refresh,
                                                              log_ingest);
-    pipe = std::make_unique<pipeline>(ex, *channel, tracker, *committer, metrics, log_calls, last_event_ms);
+    pipe = std::make_unique<pipeline>(ex, *channel, tracker, *committer, metrics, log_calls, feed_position_ms);
     pipe->on_event = hooks.on_event;
-    ingest->last_event_ms = [this] { return pipe->last_event_ms(); };
+    pipe->feed_live = [this] { return ingest->subscribed(); };
+    ingest->feed_position_ms = [this] { return pipe->feed_position_ms(); };
+    ingest->before_reconcile = [this](std::string account) { return directory->refresh(std::move(account)); };
     ingest->on_subscribed = [this](const std::vector<std::string>& accounts) { directory->set_accounts(accounts); };
     directory->on_update = [this](const std::string& account, std::shared_ptr<const calls::directory> d) {
       tracker.set_directory(account, std::move(d));
@@ -209,11 +258,7 @@ application::~application() = default;
 int application::run() {
   auto& i = *impl_;
   i.start(hooks);
-  i.signals.async_wait([&i](error_code ec, int sig) {
-    if (ec) return;
-    i.log_app->info("signal {} received", sig);
-    spawn_logged(i.ioc.get_executor(), i.shutdown(), "shutdown", i.log_app);
-  });
+  i.wait_for_signal();
   i.ioc.run();
   i.db_pool.join();
   return 0;

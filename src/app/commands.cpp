@@ -18,8 +18,9 @@ namespace kazoo_bridge::app {
 namespace {
 
 std::unique_ptr<store::database> open_database(const config::config& cfg) {
-  auto db = store::database::open({.path = cfg.storage.database, .synchronous = cfg.storage.synchronous});
-  if (!db) throw std::runtime_error("cannot open database " + cfg.storage.database + ": " + db.error().message());
+  std::string reason;
+  auto db = store::database::open(storage_options(cfg), reason);
+  if (!db) throw std::runtime_error(reason.empty() ? db.error().message() : reason);
   return std::move(*db);
 }
 
@@ -82,7 +83,7 @@ config::config load_config_or_throw(const cli_args& a, config_scope scope) {
 
 int run_serve(const cli_args& a) {
   auto cfg = load_config_or_throw(a, config_scope::full);
-  log_factory logs({.level = cfg.log.level, .format = cfg.log.format, .timestamps = {}});
+  log_factory logs({.level = cfg.log.level, .format = cfg.log.format, .timestamps = {}, .journald = {}});
   application app(cfg, logs);
   return app.run();
 }

@@ -77,7 +77,7 @@ int run_demo(const cli_args& a) {
     throw std::runtime_error("the demo configuration is invalid");
   }
 
-  log_factory logs({.level = "warn", .format = "text", .timestamps = {}});
+  log_factory logs({.level = "warn", .format = "text", .timestamps = {}, .journald = {}});
   application app(loaded.cfg, logs);
   const auto self = (fs::path(executable_dir()) / "kazoo-bridge").string();
   app.hooks.on_listening = [&](const tcp::endpoint& ep) {

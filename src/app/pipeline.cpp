@@ -67,14 +67,14 @@ calls::call_record from_row(const store::call_row& r) {
 
 pipeline::pipeline(asio::any_io_executor ex, kazoo::ingest_channel& in, calls::tracker& tracker,
                    store::committer& committer, metrics_registry& metrics, std::shared_ptr<spdlog::logger> log,
-                   std::int64_t last_event_ms)
+                   std::int64_t feed_position_ms)
     : in_(in),
       tracker_(tracker),
       committer_(committer),
       metrics_(metrics),
       log_(std::move(log)),
       tick_timer_(ex),
-      last_event_ms_(last_event_ms),
+      feed_position_ms_(feed_position_ms),
       queue_depth_(metrics.make_gauge("kazoo_bridge_ingest_queue_depth",
                                       "Kazoo items waiting between ingest and the call tracker.")),
       active_calls_(metrics.make_gauge("kazoo_bridge_active_calls", "Calls in progress.")),
@@ -93,9 +93,10 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
   }
   b.calls.reserve(out.calls.size());
   for (const auto& c : out.calls) b.calls.push_back(to_row(c));
-  if (event_ms > last_event_ms_) {
-    last_event_ms_ = event_ms;
-    b.meta.emplace_back(last_event_meta_key, std::to_string(event_ms));
+  if (event_ms > feed_position_ms_) {
+    feed_position_ms_ = event_ms;
+    b.meta.emplace_back(feed_position_meta_key, std::to_string(event_ms));
+    feed_position_stored_ms_ = event_ms;
   }
   active_calls_.set(static_cast<double>(tracker_.active_calls()));
   if (!b.events.empty() || !b.calls.empty() || !b.meta.empty()) committer_.enqueue(std::move(b));
@@ -166,8 +167,11 @@ awaitable<void> pipeline::run_ticks() {
     if (stopping_) break;
     out.events.clear();
     out.calls.clear();
-    tracker_.on_tick(now_unix_ms(), out);
-    emit(out, 0);
+    const auto now = now_unix_ms();
+    tracker_.on_tick(now, out);
+    // A quiet but live feed: nothing happened up to now, which reconciliation need not look at again.
+    const bool advance = feed_live && feed_live() && now - feed_position_stored_ms_ >= feed_position_interval_ms;
+    emit(out, advance ? now : 0);
   }
 }
 

@@ -104,6 +104,10 @@ std::int64_t event_time_ms(const nlohmann::json& d, std::int64_t now_ms) {
 
 }  // namespace
 
+void engine::remember_ended(const std::string& account_id, const std::string& call_id, std::int64_t now_ms) {
+  tombstones_[map_key(account_id, call_id)] = now_ms + opts_.tombstone_ms;
+}
+
 void engine::set_directory(std::string account_id, std::shared_ptr<const directory> d) {
   dirs_[std::move(account_id)] = std::move(d);
 }
@@ -549,6 +553,19 @@ void engine::finish(step& s) {
   s.changed.clear();
 }
 
+namespace {
+
+// "4 hours", "1 hour", "90 minutes", "45 seconds": the largest unit that states the span exactly.
+std::string span_text(std::int64_t ms) {
+  auto unit = [](std::int64_t n, const char* one) { return std::to_string(n) + " " + one + (n == 1 ? "" : "s"); };
+  const auto s = ms / 1000;
+  if (s >= 3600 && s % 3600 == 0) return unit(s / 3600, "hour");
+  if (s >= 60 && s % 60 == 0) return unit(s / 60, "minute");
+  return unit(s, "second");
+}
+
+}  // namespace
+
 void engine::on_tick(std::int64_t now_ms, tracker_output& out) {
   step s{out, now_ms, nullptr, {}};
   std::vector<call_state*> stale;
@@ -556,11 +573,7 @@ void engine::on_tick(std::int64_t now_ms, tracker_output& out) {
     if (!c->ended && c->last_activity_ms + opts_.stale_call_timeout_ms <= now_ms) stale.push_back(c.get());
   }
   for (auto* c : stale) {
-    const auto hours = opts_.stale_call_timeout_ms / 3600000;
-    const auto detail = hours >= 1 ? "closed after " + std::to_string(hours) + (hours == 1 ? " hour" : " hours") +
-                                         " without a hang-up"
-                                   : "closed after " + std::to_string(opts_.stale_call_timeout_ms / 60000) +
-                                         " minutes without a hang-up";
+    const auto detail = "closed after " + span_text(opts_.stale_call_timeout_ms) + " without a hang-up";
     c->hangup_cause.clear();  // no DESTROY seen: the cause is unknown, not NORMAL_CLEARING
     c->duration_s = -1;
     c->ended_ms = now_ms;

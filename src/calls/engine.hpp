@@ -37,6 +37,7 @@ class engine {
   void reconcile(const std::string& account_id, const std::vector<live_channel>& live,
                  const std::vector<cdr>& cdrs, std::int64_t now_ms, tracker_output& out);
   void restore(const call_record& r);
+  void remember_ended(const std::string& account_id, const std::string& call_id, std::int64_t now_ms);
   std::size_t active_calls() const { return calls_.size(); }
 
  private:

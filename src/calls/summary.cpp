@@ -85,8 +85,10 @@ std::string summary_for(const nlohmann::json& payload) {
                ? b + " to " + party(str(payload, "to_number"), str(payload, "to_name"))
                : b;
   }
-  if (type == "call.ringing") return b + " ringing " + person(payload);
-  if (type == "call.answered") return b + " answered by " + person(payload);
+  // An outbound call's user is the caller (already named in `b`); what rings and answers is the far end.
+  const bool outbound = str(payload, "direction") == "outbound";
+  if (type == "call.ringing") return outbound ? b + " ringing" : b + " ringing " + person(payload);
+  if (type == "call.answered") return outbound ? b + " answered" : b + " answered by " + person(payload);
   if (type == "call.held") return b + " put on hold";
   if (type == "call.unheld") return b + " taken off hold";
   if (type == "call.transferred") return b + " transferred to " + person(payload);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -13,12 +14,41 @@
 namespace kazoo_bridge {
 namespace {
 
+bool under_journald() { return std::getenv("JOURNAL_STREAM") != nullptr; }
+
+// sd-daemon(3): a "<N>" prefix on a stderr line gives journald its syslog priority, so that
+// `journalctl -p err` shows errors only (without it every line is "info").
+const char* syslog_prefix(spdlog::level::level_enum l) {
+  switch (l) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: return "<7>";
+    case spdlog::level::info: return "<6>";
+    case spdlog::level::warn: return "<4>";
+    case spdlog::level::err: return "<3>";
+    case spdlog::level::critical: return "<2>";
+    default: return "";
+  }
+}
+
+class syslog_priority_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const char* p = syslog_prefix(msg.level);
+    dest.append(p, p + std::strlen(p));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<syslog_priority_flag>(); }
+};
+
 // One JSON object per line; the message is escaped by nlohmann::json.
 class json_formatter final : public spdlog::formatter {
  public:
-  explicit json_formatter(bool timestamps) : timestamps_(timestamps) {}
+  json_formatter(bool timestamps, bool journald) : timestamps_(timestamps), journald_(journald) {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    if (journald_) {
+      const char* p = syslog_prefix(msg.level);
+      dest.append(p, p + std::strlen(p));
+    }
     nlohmann::json j;
     if (timestamps_) {
       auto t = std::chrono::system_clock::to_time_t(msg.time);
@@ -39,14 +69,15 @@ class json_formatter final : public spdlog::formatter {
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<json_formatter>(timestamps_);
+    return std::make_unique<json_formatter>(timestamps_, journald_);
   }
 
  private:
   bool timestamps_;
+  bool journald_;
 };
 
-bool under_journald() { return std::getenv("JOURNAL_STREAM") != nullptr; }
+
 
 }  // namespace
 
@@ -64,14 +95,17 @@ log_factory::log_factory(log_options opts)
 
 log_factory::log_factory(log_options opts, std::vector<spdlog::sink_ptr> sinks)
     : opts_(std::move(opts)), sinks_(std::move(sinks)) {
-  bool timestamps = opts_.timestamps.value_or(!under_journald());
+  const bool journald = opts_.journald.value_or(under_journald());
+  const bool timestamps = opts_.timestamps.value_or(!journald);
   for (auto& sink : sinks_) {
     if (opts_.format == "json") {
-      sink->set_formatter(std::make_unique<json_formatter>(timestamps));
+      sink->set_formatter(std::make_unique<json_formatter>(timestamps, journald));
     } else {
-      sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-          timestamps ? "%Y-%m-%dT%H:%M:%S.%eZ %-5l %-8n %v" : "%-5l %-8n %v",
-          spdlog::pattern_time_type::utc));
+      auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+      f->add_flag<syslog_priority_flag>('*');
+      std::string pattern = timestamps ? "%Y-%m-%dT%H:%M:%S.%eZ %-5l %-8n %v" : "%-5l %-8n %v";
+      f->set_pattern(journald ? "%*" + pattern : pattern);
+      sink->set_formatter(std::move(f));
     }
   }
 }

@@ -238,6 +238,7 @@ awaitable<error_code> blackhole_client::session(net::url u) {
 awaitable<void> blackhole_client::reconcile(std::vector<std::string> accounts, std::uint64_t session_id) {
   // Blackhole has no replay (§1.7): what happened while we were away comes from Crossbar (§5.8).
   for (const auto& account : accounts) {
+    if (before_reconcile) co_await before_reconcile(account);
     for (int attempt = 0; attempt < 3 && !stopping_ && session_id == session_id_; ++attempt) {
       if (attempt > 0) {
         asio::steady_timer wait(ex_, std::chrono::milliseconds(500 * attempt));
@@ -257,7 +258,7 @@ awaitable<void> blackhole_client::reconcile(std::vector<std::string> accounts, s
         continue;
       }
       for (const auto& row : *live) item.live.push_back(calls::live_channel_from_json(row, account));
-      const auto last = last_event_ms ? last_event_ms() : 0;
+      const auto last = feed_position_ms ? feed_position_ms() : 0;
       if (last > 0) {  // on a first start there is nothing to catch up on
         auto from_s = (last - opts_.cdr_overlap.count()) / 1000;
         auto path = cdrs_path(account, from_s, item.taken_at_ms / 1000 + 1);

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     std::cerr << "kazoo-sim: unknown log level " << opts.log_level << "\n";
     return 2;
   }
-  kazoo_bridge::log_factory logs(kazoo_bridge::log_options{opts.log_level, "text", std::nullopt});
+  kazoo_bridge::log_factory logs(kazoo_bridge::log_options{opts.log_level, "text", std::nullopt, std::nullopt});
   auto log = logs.get("kazoo-sim");
   try {
     asio::io_context ioc{1};

@@ -10,7 +10,14 @@
 #include <kazoo_bridge/common/log.hpp>
 #include <kazoo_bridge/config/config.hpp>
 
+namespace kazoo_bridge::store {
+struct options;
+}
+
 namespace kazoo_bridge::app {
+
+/// The store options the configuration asks for.
+store::options storage_options(const config::config& cfg);
 
 struct application_hooks {
   /// Every lifecycle event as it is handed to the store (I/O thread).

@@ -24,8 +24,12 @@ store::event_row to_row(const calls::lifecycle_event& e);
 store::call_row to_row(const calls::call_record& c);
 calls::call_record from_row(const store::call_row& r);
 
-/// The meta key under which the newest Kazoo event time is kept (CDR reconciliation after a restart).
-inline constexpr const char* last_event_meta_key = "kazoo.last_event_at_ms";
+/// The meta key of the feed position: the newest moment up to which we had Kazoo's event feed (the last
+/// event, or "now" while subscribed and quiet). CDR reconciliation after a restart starts there, so a quiet
+/// night does not make the morning's catch-up window reach back to calls long forgotten.
+inline constexpr const char* feed_position_meta_key = "kazoo.feed_position_ms";
+/// How often a quiet but subscribed feed advances the stored position.
+inline constexpr std::int64_t feed_position_interval_ms = 10000;
 
 /// Thread: I/O thread. Lifetime: channel, tracker, committer and registry outlive it; stop() once ingest
 /// has stopped sending, then let run() return. Cancellation: stop() cancels the channel wait; run() then
@@ -34,17 +38,19 @@ inline constexpr const char* last_event_meta_key = "kazoo.last_event_at_ms";
 class pipeline {
  public:
   pipeline(asio::any_io_executor ex, kazoo::ingest_channel& in, calls::tracker& tracker, store::committer& committer,
-           metrics_registry& metrics, std::shared_ptr<spdlog::logger> log, std::int64_t last_event_ms);
+           metrics_registry& metrics, std::shared_ptr<spdlog::logger> log, std::int64_t feed_position_ms);
 
   /// Called for every lifecycle event as it is handed to the store (the demo prints them).
   std::function<void(const calls::lifecycle_event&)> on_event;
+  /// True while the event feed is subscribed (then a quiet feed still moves the feed position forward).
+  std::function<bool()> feed_live;
 
   awaitable<void> run();
   /// Drives tracker::on_tick (stale calls) once a second.
   awaitable<void> run_ticks();
   void stop();
 
-  std::int64_t last_event_ms() const { return last_event_ms_; }
+  std::int64_t feed_position_ms() const { return feed_position_ms_; }
 
  private:
   void handle(kazoo::ingest_item& item, calls::tracker_output& out);
@@ -58,7 +64,8 @@ class pipeline {
   metrics_registry& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   asio::steady_timer tick_timer_;
-  std::int64_t last_event_ms_;
+  std::int64_t feed_position_ms_;
+  std::int64_t feed_position_stored_ms_ = 0;
   bool stopping_ = false;
   gauge& queue_depth_;
   gauge& active_calls_;

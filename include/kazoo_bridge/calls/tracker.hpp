@@ -57,6 +57,9 @@ class tracker {
                  std::int64_t now_ms, tracker_output& out);
   /// At start-up, for every not-ended call from the store.
   void restore(const call_record& r);
+  /// At start-up, for every call that ended shortly before the stop: its ids are remembered for
+  /// tombstone_ms, so a reconciliation whose CDR window overlaps it does not report it again.
+  void remember_ended(const std::string& account_id, const std::string& call_id, std::int64_t now_ms);
   std::size_t active_calls() const;
 
  private:

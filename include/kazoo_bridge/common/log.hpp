@@ -17,6 +17,9 @@ struct log_options {
   std::string format = "text";  ///< text|json
   /// Without timestamps under systemd (journald adds its own); auto-detected from JOURNAL_STREAM.
   std::optional<bool> timestamps;
+  /// Prefix each line with its syslog priority ("<3>" for errors, sd-daemon(3)) so journald can filter
+  /// by level; auto-detected from JOURNAL_STREAM.
+  std::optional<bool> journald;
 };
 
 /// Parses a level name; nullopt for an unknown name.

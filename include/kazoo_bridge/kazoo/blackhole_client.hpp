@@ -33,7 +33,7 @@ struct ingest_options {
   net::backoff_policy backoff;
   std::chrono::milliseconds stable_after{60000};
   std::chrono::milliseconds subscribe_timeout{10000};
-  /// CDRs are fetched from this long before the last event we stored, so a call that ended just
+  /// CDRs are fetched from this long before the stored feed position, so a call that ended just
   /// before the drop is not missed.
   std::chrono::milliseconds cdr_overlap{120000};
 };
@@ -66,8 +66,11 @@ class blackhole_client {
                    token_source& tokens, crossbar_client& crossbar, ingest_channel& out, metrics_registry& metrics,
                    std::shared_ptr<spdlog::logger> log);
 
-  /// The newest event time we have stored (Unix ms, 0 = none yet); CDR reconciliation starts there.
-  std::function<std::int64_t()> last_event_ms;
+  /// The stored feed position (Unix ms, 0 = never had the feed); CDR reconciliation starts there.
+  std::function<std::int64_t()> feed_position_ms;
+  /// Awaited before an account is reconciled (the app refreshes its directory, so that reconciled events
+  /// carry user names too). Must not throw.
+  std::function<awaitable<void>(std::string account_id)> before_reconcile;
   /// Called once every account is subscribed (after each reconnect).
   std::function<void(const std::vector<std::string>& accounts)> on_subscribed;
 

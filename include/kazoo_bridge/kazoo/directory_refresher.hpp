@@ -35,10 +35,10 @@ class directory_refresher {
   void set_accounts(std::vector<std::string> accounts);
   awaitable<void> run();
   void stop();
-
- private:
+  /// Refreshes one account now (also used before a reconciliation). Errors are logged, not thrown.
   awaitable<void> refresh(std::string account_id);
 
+ private:
   crossbar_client& crossbar_;
   token_source& tokens_;
   std::chrono::milliseconds interval_;

@@ -43,8 +43,13 @@ struct pipeline_fixture : ::testing::Test {
   asio::io_context ioc{1};
   asio::thread_pool db_pool{1};
   metrics_registry metrics;
-  std::unique_ptr<store::database> db =
-      store::database::open({.path = dir.file("kb.db"), .synchronous = "normal", .busy_timeout = {}}).value();
+  std::unique_ptr<store::database> db = open_db(dir.file("kb.db"));
+
+  static std::unique_ptr<store::database> open_db(const std::string& path) {
+    store::options o;
+    o.path = path;
+    return store::database::open(o).value();
+  }
   store::committer committer{ioc.get_executor(), db_pool, *db, {}, metrics, logs.logger()};
   calls::tracker tracker;
   kazoo::ingest_channel channel{ioc.get_executor(), 1000};
@@ -97,7 +102,7 @@ TEST_F(pipeline_fixture, stop_drains_buffered_frames_into_the_database) {
     EXPECT_TRUE(c.answered);
   }
   // The newest event time is kept for CDR catch-up after a restart.
-  auto last = db->meta(last_event_meta_key).value();
+  auto last = db->meta(feed_position_meta_key).value();
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(*last, "1718000000000");
   EXPECT_NE(metrics.render().find("kazoo_bridge_lifecycle_events_total{type=\"call.parked\"} 1"), std::string::npos);

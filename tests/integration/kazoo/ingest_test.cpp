@@ -112,7 +112,7 @@ struct ingest_fixture : ::testing::Test {
     o.backoff.max = 50ms;
     client = std::make_unique<blackhole_client>(ioc.get_executor(), o, tls, *tokens, cb, channel, metrics,
                                                 logs.logger());
-    client->last_event_ms = [last_event_ms] { return last_event_ms; };
+    client->feed_position_ms = [last_event_ms] { return last_event_ms; };
     spawn_logged(ioc.get_executor(), client->run(), "ingest", logs.logger());
     spawn_logged(ioc.get_executor(), drain(this), "drain", logs.logger());
   }

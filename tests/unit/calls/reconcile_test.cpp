@@ -95,6 +95,24 @@ TEST(Reconcile, LegAnsweredWhileAwayOfAStillLiveCallIsAnswered) {
   EXPECT_EQ(h.events.size(), n);
 }
 
+// After a restart the tracker is empty; calls that ended shortly before the stop are remembered from the
+// store so that a CDR window overlapping them does not report them a second time.
+TEST(Reconcile, CallsRememberedAsEndedAtStartUpAreNotSynthesizedAgain) {
+  auto evs = play("park_retrieve", 44);
+  harness before;
+  before.feed_all(evs);
+  const auto types = before.types();
+  ASSERT_EQ(std::count(types.begin(), types.end(), "call.ended"), 1);
+  harness after;  // a new process
+  for (const auto& r : before.records) after.t.remember_ended(acme, r.call_id, evs.back().at_unix_ms);
+  run(after, {}, cdrs_of(evs), evs.back().at_unix_ms + 60000);
+  EXPECT_TRUE(after.events.empty()) << after.events.size() << " events reported again";
+  // Without the memory the same CDRs do report the call (so the test above can fail).
+  harness fresh;
+  run(fresh, {}, cdrs_of(evs), evs.back().at_unix_ms + 60000);
+  EXPECT_FALSE(fresh.events.empty());
+}
+
 TEST(Reconcile, TrackedCallGoneFromLiveEndsOnceWithCdrData) {
   harness h;
   auto evs = play("inbound_answered", 41);

@@ -40,7 +40,11 @@ TEST(Summary, OneSentencePerType) {
   out["from_name"] = "Alice Smith";
   out["to_number"] = "+15551234567";
   out["to_name"] = nullptr;
-  EXPECT_EQ(summary_for(out), "Outbound call from Alice Smith (ext 1001) to +1 555 123 4567 answered by John Doe (ext 101)");
+  // The user of an outbound call is the caller: it is the far end that rings and answers.
+  EXPECT_EQ(summary_for(out), "Outbound call from Alice Smith (ext 1001) to +1 555 123 4567 answered");
+  out["type"] = "call.ringing";
+  EXPECT_EQ(summary_for(out), "Outbound call from Alice Smith (ext 1001) to +1 555 123 4567 ringing");
+  out["type"] = "call.answered";
   out["origin"] = "click_to_call";
   EXPECT_EQ(summary_for(out).rfind("Click-to-call from Alice Smith (ext 1001) to +1 555 123 4567", 0), 0U);
   auto stale = payload("call.ended");

@@ -96,6 +96,24 @@ TEST(Tracker, StaleCallIsClosedOnceWithoutAHangupCause) {
   EXPECT_EQ(h.last_record(ended["call_id"])->status, "ended");
 }
 
+TEST(Tracker, StaleTextNamesTheConfiguredSpan) {
+  const std::vector<std::pair<std::int64_t, std::string>> table = {
+      {3600 * 1000, "closed after 1 hour without"},  {90 * 60 * 1000, "closed after 90 minutes without"},
+      {60 * 1000, "closed after 1 minute without"},  {45 * 1000, "closed after 45 seconds without"},
+      {2 * 3600 * 1000, "closed after 2 hours without"}};
+  for (const auto& [ms, want] : table) {
+    tracker_options o;
+    o.stale_call_timeout_ms = ms;
+    harness h(o);
+    auto evs = play("inbound_answered", 27);
+    h.feed(evs[0]);
+    h.tick(evs[0].at_unix_ms + ms);
+    ASSERT_FALSE(h.events.empty());
+    EXPECT_NE(h.events.back().payload["end_detail"].get<std::string>().find(want), std::string::npos)
+        << h.events.back().payload["end_detail"];
+  }
+}
+
 TEST(Tracker, StaleUnansweredInboundIsAlsoMissed) {
   harness h;
   auto evs = play("inbound_missed_voicemail", 26);
