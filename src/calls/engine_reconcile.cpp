@@ -159,6 +159,10 @@ void engine::reconcile(const std::string& account, const std::vector<live_channe
           c->answered = true;
           c->answered_ms = (row.ended_unix_s - row.billing_seconds) * 1000;
           if (!row.owner_id.empty()) c->user_id = row.owner_id;
+          // The answer a Zap on call.answered waits for, as it would have come live (same id).
+          s.raw = &row.raw;
+          emit(*c, s, "call.answered", l, c->answered_ms, row.call_id, row.owner_id);
+          s.raw = nullptr;
         }
       }
       if (!row.media_recordings.empty() && c->recording.empty()) c->recording = row.media_recordings.front();
