@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <unordered_set>
 
 #include <spdlog/logger.h>
 
@@ -91,8 +92,12 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
     if (on_event) on_event(e);
     b.events.push_back(to_row(e));
   }
+  // One row per call: the tracker reports a call after every frame that touched it; the last is current.
   b.calls.reserve(out.calls.size());
-  for (const auto& c : out.calls) b.calls.push_back(to_row(c));
+  std::unordered_set<std::string_view> seen;
+  for (auto it = out.calls.rbegin(); it != out.calls.rend(); ++it) {
+    if (seen.insert(it->call_id).second) b.calls.push_back(to_row(*it));
+  }
   if (event_ms > feed_position_ms_) {
     feed_position_ms_ = event_ms;
     b.meta.emplace_back(feed_position_meta_key, std::to_string(event_ms));
@@ -112,18 +117,15 @@ counter& pipeline::labelled(std::unordered_map<std::string, counter*>& cache, co
   return c;
 }
 
-void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out) {
+void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out, std::int64_t& event_ms) {
   queue_depth_.add(-1);
-  out.events.clear();
-  out.calls.clear();
-  std::int64_t event_ms = 0;
   try {
     if (auto* ev = std::get_if<kazoo::event_item>(&item)) {
       labelled(kazoo_counters_, "kazoo_bridge_kazoo_events_total", "Kazoo events received, by event name.", "name",
                ev->frame.name)
           .inc();
       tracker_.on_event(ev->frame, ev->received_at_ms, out);
-      event_ms = ev->received_at_ms;
+      event_ms = std::max(event_ms, ev->received_at_ms);
     } else if (auto* rec = std::get_if<kazoo::reconcile_item>(&item)) {
       tracker_.reconcile(rec->account_id, rec->live, rec->cdrs, rec->taken_at_ms, out);
     }
@@ -132,30 +134,41 @@ void pipeline::handle(kazoo::ingest_item& item, calls::tracker_output& out) {
     // ingest for everyone if it ever does.
     tracker_errors_.inc();
     log_->error("call tracker failed on a frame: {}", x.what());
-    return;
   }
-  emit(out, event_ms);
 }
 
 awaitable<void> pipeline::run() {
   calls::tracker_output out;
+  std::int64_t event_ms = 0;
+  auto take = [&](error_code ec, kazoo::ingest_item item) {
+    if (!ec) handle(item, out, event_ms);
+  };
   while (!stopping_) {
     auto [ec, item] = co_await in_.async_receive(use_nothrow);
     if (ec) break;  // cancelled by stop(): drain below
-    handle(item, out);
+    handle(item, out, event_ms);
+    // Whatever else is already waiting goes into the same batch: one serialization per call and one
+    // enqueue per burst instead of one per frame (the tracker reports a call's state on every frame).
+    for (std::size_t n = 1; n < max_items_per_batch && in_.try_receive(take); ++n) {
+    }
+    emit(out, event_ms);
+    out.events.clear();
+    out.calls.clear();
+    event_ms = 0;
     // Back-pressure: while the store is behind, stop taking frames (the channel then fills up and the
     // WebSocket reader stops reading).
     co_await committer_.wait_for_capacity();
   }
   // Graceful drain: what ingest already read is processed and handed to the store, never dropped.
   std::size_t drained = 0;
-  while (in_.try_receive([&](error_code ec, kazoo::ingest_item item) {
-    if (!ec) {
-      handle(item, out);
+  while (in_.try_receive([&](error_code e, kazoo::ingest_item it) {
+    if (!e) {
+      handle(it, out, event_ms);
       ++drained;
     }
   })) {
   }
+  emit(out, event_ms);
   log_->debug("pipeline drained items={}", drained);
 }
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -370,6 +371,12 @@ result<commit_stats> database::commit(std::span<const batch> batches) {
 
 result<commit_stats> database::impl::commit_in_transaction(std::span<const batch> batches) {
   sqlite3* conn = db.get();
+  // A merged transaction often holds many states of one call (one per Kazoo frame); only the last one
+  // is written, the earlier ones would be overwritten inside this very transaction anyway.
+  std::unordered_map<std::string_view, const call_row*> newest;
+  for (const batch& b : batches) {
+    for (const call_row& c : b.calls) newest[c.call_id] = &c;
+  }
   commit_stats stats;
   const std::int64_t now = now_unix_ms();
   for (const batch& b : batches) {
@@ -403,6 +410,7 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
       if (sqlite3_changes64(conn) > 0) ++stats.outbox_inserted;
     }
     for (const call_row& c : b.calls) {
+      if (newest[c.call_id] != &c) continue;
       statement::use u(upsert_call);
       u.bind(1, c.call_id);
       u.bind(2, c.account_id);

@@ -30,6 +30,8 @@ calls::call_record from_row(const store::call_row& r);
 inline constexpr const char* feed_position_meta_key = "kazoo.feed_position_ms";
 /// How often a quiet but subscribed feed advances the stored position.
 inline constexpr std::int64_t feed_position_interval_ms = 10000;
+/// At most this many channel items go into one batch (bounds the latency of the first one).
+inline constexpr std::size_t max_items_per_batch = 1024;
 
 /// Thread: I/O thread. Lifetime: channel, tracker, committer and registry outlive it; stop() once ingest
 /// has stopped sending, then let run() return. Cancellation: stop() cancels the channel wait; run() then
@@ -53,7 +55,7 @@ class pipeline {
   std::int64_t feed_position_ms() const { return feed_position_ms_; }
 
  private:
-  void handle(kazoo::ingest_item& item, calls::tracker_output& out);
+  void handle(kazoo::ingest_item& item, calls::tracker_output& out, std::int64_t& event_ms);
   counter& labelled(std::unordered_map<std::string, counter*>& cache, const char* name, const char* help,
                     const char* label, const std::string& value);
   void emit(calls::tracker_output& out, std::int64_t event_ms);
