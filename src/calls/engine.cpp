@@ -581,6 +581,11 @@ void engine::on_tick(std::int64_t now_ms, tracker_output& out) {
     end_call(*c, s, "stale_timeout", detail);
   }
   finish(s);
+  // Expired tombstones are swept at most once a minute: a busy switch leaves hundreds of thousands of
+  // them, and scanning all of them every second would cost the I/O thread for nothing (a tombstone a
+  // little past its expiry only keeps ignoring late events of a call long over).
+  if (now_ms < next_tombstone_sweep_ms_) return;
+  next_tombstone_sweep_ms_ = now_ms + 60 * 1000;
   for (auto it = tombstones_.begin(); it != tombstones_.end();) {
     it = it->second <= now_ms ? tombstones_.erase(it) : std::next(it);
   }

@@ -85,6 +85,7 @@ class engine {
   std::unordered_map<std::string, call_state*> legs_;                   ///< account/leg id
   std::unordered_map<std::string, std::string> slots_;                  ///< account/slot -> account/key
   std::unordered_map<std::string, std::int64_t> tombstones_;            ///< account/leg id -> expiry
+  std::int64_t next_tombstone_sweep_ms_ = 0;
 };
 
 inline std::string map_key(const std::string& account, const std::string& id) { return account + "/" + id; }

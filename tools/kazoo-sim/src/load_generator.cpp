@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <boost/asio/post.hpp>
+
 #include <kazoo_bridge/common/time.hpp>
 
 #include "player.hpp"
@@ -103,6 +105,10 @@ awaitable<void> load_generator::run() {
     if (delay > 0) {
       timer_.expires_after(std::chrono::milliseconds(delay));
       co_await timer_.async_wait(use_nothrow);
+    } else {
+      // Behind schedule: still let the WebSocket writers and the HTTP API run between rounds, or the
+      // generator starves the very connections it feeds (and /sim/stats stops answering).
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     }
   }
   running_ = false;
