@@ -414,7 +414,10 @@ def phase_memory(args):
         env.start_sim([])  # idle simulator: the daemon connects, subscribes, reads the directory
         env.wait_subscribed()
         time.sleep(3)
-        idle = [mem_kb(env.daemon.pid)["VmRSS"] for _ in range(5) if time.sleep(0.2) is None]
+        idle = []
+        for _ in range(5):
+            idle.append(mem_kb(env.daemon.pid)["VmRSS"])
+            time.sleep(0.2)
         env.sim.terminate()
         env.sim.wait(timeout=10)
         calls = args.mem_calls
