@@ -211,7 +211,16 @@ level = "debug"
         self.port = wait_for(self._find_port, what="kazoo-bridge to listen")
         if wait_ready:
             wait_for(lambda: self.get("/readyz")[0] == 200, what="kazoo-bridge /readyz")
+            # And the start-up reconciliation is done: a call played while its Crossbar snapshot is in flight
+            # may be seen live (already answered) before its frames arrive, which would make the expected
+            # sequences of a test depend on timing.
+            self.wait_reconciled(1)
         return self
+
+    def wait_reconciled(self, count, timeout=20):
+        """Until `count` reconciliations (one per (re)connect and account) have been handed to the tracker."""
+        wait_for(lambda: (metric(self.metrics(), "kazoo_bridge_kazoo_reconciliations_total") or 0) >= count,
+                 timeout=timeout, what=f"{count} reconciliation(s)")
 
     def _find_port(self):
         if self.proc.poll() is not None:

@@ -123,6 +123,7 @@ class ReconcileTest(E2ETest):
         self.sim.fault("drop")
         wait_for(lambda: self.sim.stats()["connections_total"] >= 2 and bridge.get("/readyz")[0] == 200,
                  timeout=10, what="resubscribed with a fresh token")
+        bridge.wait_reconciled(2)  # the reconnect's Crossbar snapshot is in, so it cannot race the next call
         ids = set(self.sim.play("internal", speed=50)["instances"][0]["call_ids"])
         wait_for(lambda: self._has(bridge, ids, "call.ended"), timeout=10, what="the next call")
         self.assertEqual([e["type"] for e in self._events_of(bridge, ids)],

@@ -43,7 +43,7 @@ class ServiceTest(E2ETest):
     def test_sd_notify_ready_watchdog_stopping(self):
         notify = NotifySocket(os.path.join(self.workdir, "notify.sock"))
         self.addCleanup(notify.close)
-        bridge = self.bridge(env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"})
+        bridge = self.bridge(env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"})
         bridge.start(wait_ready=False)
 
         def ready():
@@ -61,16 +61,18 @@ class ServiceTest(E2ETest):
         self.assertEqual(status, 200, body)
         self.assertEqual(notify.count("READY=1"), 1)
 
-        # WatchdogSec=1 s: the daemon pings every half interval; systemd kills a service that stays silent for
-        # a whole interval, so no gap may reach 1 s (the margin keeps a loaded or sanitized run honest).
+        # WatchdogSec=2 s: the daemon pings every half interval (1 s); systemd kills a service that stays
+        # silent for a whole interval, so no gap may reach 2 s. Gaps are measured where this script receives
+        # the pings, so the margin also absorbs its own scheduling on a loaded, sanitized run.
         before = notify.count("WATCHDOG=1")
-        deadline = time.monotonic() + 2.5
+        deadline = time.monotonic() + 4.5
         while time.monotonic() < deadline:
             notify.poll()
+            time.sleep(0.01)
         pings = [t for t, a in notify.received if a == "WATCHDOG=1"]
-        self.assertGreaterEqual(len(pings) - before, 3, "WATCHDOG=1 pings within 2.5 s")
+        self.assertGreaterEqual(len(pings) - before, 3, "WATCHDOG=1 pings within 4.5 s")
         gaps = [b - a for a, b in zip(pings, pings[1:])]
-        self.assertLess(max(gaps), 1.0, f"a watchdog gap reached the interval: {gaps}")
+        self.assertLess(max(gaps), 2.0, f"a watchdog gap reached the interval: {gaps}")
 
         # SIGTERM: STOPPING=1, then exit 0 within a few seconds.
         t0 = time.monotonic()
@@ -78,7 +80,7 @@ class ServiceTest(E2ETest):
         code = bridge.proc.wait(10)
         notify.poll()
         self.assertEqual(code, 0, bridge.log_text()[-2000:])
-        self.assertLess(time.monotonic() - t0, 5)
+        self.assertLess(time.monotonic() - t0, 8, "the graceful stop took too long")
         self.assertEqual(notify.count("STOPPING=1"), 1)
         names = [a for _, a in notify.received if a != "WATCHDOG=1"]
         self.assertLess(names.index("READY=1"), names.index("STOPPING=1"))
