@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <type_traits>
-#include <unordered_set>
 
 #include <spdlog/logger.h>
 
@@ -26,7 +25,7 @@ store::event_row to_row(const calls::lifecycle_event& e) {
   r.call_id = e.call_id;
   r.account_id = e.account_id;
   r.occurred_at_ms = e.occurred_at_ms;
-  r.payload = e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.payload = calls::payload_text(e);
   r.user_id = string_key(e.payload, "user_id");
   r.direction = string_key(e.payload, "direction").value_or("");
   return r;
@@ -44,7 +43,7 @@ store::call_row to_row(const calls::call_record& c) {
   r.updated_at_ms = c.updated_at_ms;
   r.ended_at_ms = c.ended_at_ms;
   r.snapshot = c.snapshot.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  r.state = c.state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.state = c.state;
   return r;
 }
 
@@ -60,9 +59,8 @@ calls::call_record from_row(const store::call_row& r) {
   c.updated_at_ms = r.updated_at_ms;
   c.ended_at_ms = r.ended_at_ms;
   c.snapshot = nlohmann::json::parse(r.snapshot, nullptr, false);
-  c.state = nlohmann::json::parse(r.state, nullptr, false);
+  c.state = r.state;
   if (c.snapshot.is_discarded()) c.snapshot = nlohmann::json::object();
-  if (c.state.is_discarded()) c.state = nlohmann::json::object();
   return c;
 }
 
@@ -92,12 +90,9 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
     if (on_event) on_event(e);
     b.events.push_back(to_row(e));
   }
-  // One row per call: the tracker reports a call after every frame that touched it; the last is current.
+  // One row per call: the tracker reports a call once per flush, however many frames touched it.
   b.calls.reserve(out.calls.size());
-  std::unordered_set<std::string_view> seen;
-  for (auto it = out.calls.rbegin(); it != out.calls.rend(); ++it) {
-    if (seen.insert(it->call_id).second) b.calls.push_back(to_row(*it));
-  }
+  for (const auto& c : out.calls) b.calls.push_back(to_row(c));
   if (event_ms > feed_position_ms_) {
     feed_position_ms_ = event_ms;
     b.meta.emplace_back(feed_position_meta_key, std::to_string(event_ms));
@@ -148,9 +143,10 @@ awaitable<void> pipeline::run() {
     if (ec) break;  // cancelled by stop(): drain below
     handle(item, out, event_ms);
     // Whatever else is already waiting goes into the same batch: one serialization per call and one
-    // enqueue per burst instead of one per frame (the tracker reports a call's state on every frame).
+    // enqueue per burst instead of one per frame (a call touched by several frames is rendered once).
     for (std::size_t n = 1; n < max_items_per_batch && in_.try_receive(take); ++n) {
     }
+    tracker_.flush(now_unix_ms(), out);
     emit(out, event_ms);
     out.events.clear();
     out.calls.clear();
@@ -168,6 +164,7 @@ awaitable<void> pipeline::run() {
     }
   })) {
   }
+  tracker_.flush(now_unix_ms(), out);
   emit(out, event_ms);
   log_->debug("pipeline drained items={}", drained);
 }
@@ -182,6 +179,7 @@ awaitable<void> pipeline::run_ticks() {
     out.calls.clear();
     const auto now = now_unix_ms();
     tracker_.on_tick(now, out);
+    tracker_.flush(now, out);
     // A quiet but live feed: nothing happened up to now, which reconciliation need not look at again.
     const bool advance = feed_live && feed_live() && now - feed_position_stored_ms_ >= feed_position_interval_ms;
     emit(out, advance ? now : 0);

@@ -383,7 +383,7 @@ void engine::on_event(const frame& f, std::int64_t now_ms, tracker_output& out) 
       if (l && std::find(l->seen_msgs.begin(), l->seen_msgs.end(), msg_hash) != l->seen_msgs.end()) return;
     }
   }
-  step s{out, now_ms, &d, {}};
+  step s{out, now_ms, f.data_text ? nullptr : &d, f.data_text};
   const auto t = event_time_ms(d, now_ms);
   if (f.name.starts_with("PARK_")) {
     on_park(account, call_id, d, s, t, msg_hash, f.name);
@@ -547,10 +547,26 @@ void engine::finish(step& s) {
     auto it = calls_.find(k);
     if (it == calls_.end()) continue;
     call_state& c = *it->second;
-    if (c.started) s.out.calls.push_back(record(c, s.now_ms));
-    if (c.ended) forget(c, s.now_ms);
+    if (c.ended) {
+      // Its state is forgotten now, so its final record is taken now.
+      if (c.started) s.out.calls.push_back(record(c, s.now_ms));
+      forget(c, s.now_ms);
+    } else if (c.started && !c.dirty) {
+      c.dirty = true;
+      dirty_.push_back(k);
+    }
   }
   s.changed.clear();
+}
+
+void engine::flush(std::int64_t now_ms, tracker_output& out) {
+  for (const auto& k : dirty_) {
+    auto it = calls_.find(k);
+    if (it == calls_.end() || !it->second->dirty) continue;  // ended (final record already out) or merged away
+    it->second->dirty = false;
+    out.calls.push_back(record(*it->second, now_ms));
+  }
+  dirty_.clear();
 }
 
 namespace {
@@ -593,7 +609,7 @@ void engine::on_tick(std::int64_t now_ms, tracker_output& out) {
 
 void engine::restore(const call_record& r) {
   auto c = std::make_unique<call_state>();
-  if (!from_json(r.state, *c) || c->ended) return;
+  if (!from_json(nlohmann::json::parse(r.state, nullptr, false), *c) || c->ended) return;
   auto k = map_key(c->account_id, c->key);
   for (const auto& l : c->legs) legs_[map_key(c->account_id, l.id)] = c.get();
   if (c->parked && !c->park_slot.empty()) slots_[map_key(c->account_id, c->park_slot)] = k;

@@ -18,9 +18,14 @@ enum class role { root, destination, originator, retriever };
 
 /// What one tracker step (event, tick, reconcile) collects.
 struct step {
+  step(tracker_output& o, std::int64_t now, const nlohmann::json* r, std::shared_ptr<const std::string> text)
+      : out(o), now_ms(now), raw(r), raw_text(std::move(text)) {}
+
   tracker_output& out;
   std::int64_t now_ms;
   const nlohmann::json* raw;  ///< the Kazoo object behind the events of this step (null if none)
+  /// ...or its text as received (a frame's data_text), preferred over `raw`: no copy, no re-rendering.
+  std::shared_ptr<const std::string> raw_text;
   std::vector<std::string> changed;  ///< map keys of calls touched
   /// Reconciliation replays what Crossbar shows as events; it reports started/answered/ended/missed
   /// only (§5.8), not the ringing it cannot time.
@@ -36,6 +41,7 @@ class engine {
   void on_tick(std::int64_t now_ms, tracker_output& out);
   void reconcile(const std::string& account_id, const std::vector<live_channel>& live,
                  const std::vector<cdr>& cdrs, std::int64_t now_ms, tracker_output& out);
+  void flush(std::int64_t now_ms, tracker_output& out);
   void restore(const call_record& r);
   void remember_ended(const std::string& account_id, const std::string& call_id, std::int64_t now_ms);
   std::size_t active_calls() const { return calls_.size(); }
@@ -86,6 +92,7 @@ class engine {
   std::unordered_map<std::string, std::string> slots_;                  ///< account/slot -> account/key
   std::unordered_map<std::string, std::int64_t> tombstones_;            ///< account/leg id -> expiry
   std::int64_t next_tombstone_sweep_ms_ = 0;
+  std::vector<std::string> dirty_;  ///< map keys of calls in progress changed since the last flush
 };
 
 inline std::string map_key(const std::string& account, const std::string& id) { return account + "/" + id; }

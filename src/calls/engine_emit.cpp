@@ -242,9 +242,14 @@ void engine::emit(call_state& c, step& s, const std::string& type, const leg_sta
   p["id"] = e.id;
   p["type"] = type;
   p["occurred_at"] = format_iso8601(e.occurred_at_ms);
-  p["raw"] = s.raw ? *s.raw : nlohmann::json(nullptr);
   p["summary"] = summary_for(p);
   e.payload = std::move(p);
+  if (s.raw_text) {
+    e.raw = s.raw_text;
+  } else if (s.raw) {
+    // Reconciliation rows are built here, not received (rare): rendered for each event.
+    e.raw = std::make_shared<const std::string>(s.raw->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   s.out.events.push_back(std::move(e));
   touch(s, c);
 }
@@ -262,7 +267,7 @@ call_record engine::record(const call_state& c, std::int64_t now_ms) const {
   if (c.ended) r.ended_at_ms = c.ended_ms;
   r.snapshot = snapshot(c);
   r.snapshot.erase("summary");
-  r.state = to_json(c);
+  r.state = state_text(c);
   return r;
 }
 

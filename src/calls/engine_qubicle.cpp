@@ -47,7 +47,7 @@ void engine::on_qubicle(const frame& f, std::int64_t now_ms, tracker_output& out
   auto* c = call_of_leg(f.account_id, call_id);
   if (!c || c->ended || !c->started) return;
 
-  step s{out, now_ms, &d, {}};
+  step s{out, now_ms, f.data_text ? nullptr : &d, f.data_text};
   auto t = now_ms;
   if (auto ts = jint(d, "event_timestamp", 0); ts > gregorian_unix_offset_s) t = gregorian_to_unix_s(ts) * 1000;
   if (auto q = first_of(d, {"queue_id", "join_queue_id"}); !q.empty()) c->queue_id = q;

@@ -2,19 +2,64 @@
 
 #include <kazoo_bridge/calls/frame.hpp>
 
+#include <algorithm>
 #include <array>
+#include <unordered_set>
+
+#include "calls/json_text.hpp"
 
 namespace kazoo_bridge::calls {
 namespace {
+
+using detail::json_member;
 
 kazoo_bridge::result<frame> fail(std::string* reason, std::string text) {
   if (reason) *reason = std::move(text);
   return kazoo_bridge::errc::bad_payload;
 }
 
-std::string str(const nlohmann::json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string{};
+// The last member named `key` (a duplicate key keeps its last value, as nlohmann's parser does).
+const json_member* find(const std::vector<json_member>& members, std::string_view key) {
+  for (auto it = members.rbegin(); it != members.rend(); ++it) {
+    if (it->is(key)) return &*it;
+  }
+  return nullptr;
+}
+
+std::string str(const std::vector<json_member>& members, std::string_view key) {
+  const auto* m = find(members, key);
+  return m ? detail::decode_string(m->value) : std::string{};
+}
+
+// The members of a call event's `data` that the tracker reads (src/calls/engine*.cpp: jstr/jint/jtrue
+// and finds on `d`); the others stay in data_text only. A new key read from `d` must be added here: the
+// scenario tables, which go through parse_frame, catch a missing one.
+constexpr std::array<std::string_view, 25> tracked_members = {
+    "billing_seconds",  "call_direction",   "call_id",
+    "callee_id_name",   "callee_id_number", "caller_id_name",
+    "caller_id_number", "channel_created_time", "channel_is_loopback",
+    "channel_loopback_leg", "channel_loopback_other_leg_id", "disposition",
+    "duration_seconds", "event_name",       "event_timestamp",
+    "hangup_cause",     "media_recordings", "msg_id",
+    "other_leg_call_id", "parking_slot",    "replaced_by",
+    "request",          "timestamp",        "to",
+    "custom_channel_vars"};
+
+bool tracked(const json_member& m) {
+  static const std::unordered_set<std::string_view> keys(tracked_members.begin(), tracked_members.end());
+  if (m.key.find('\\') == std::string_view::npos) return keys.contains(m.key);
+  return std::any_of(tracked_members.begin(), tracked_members.end(), [&](std::string_view k) { return m.is(k); });
+}
+
+// Decodes the tracked members of a call event's data object (already validated). Custom channel vars
+// are kept whole: the tracker also asks whether a leg has any CCV at all (carrier legs have none, §2.5).
+nlohmann::json tracked_data(const std::vector<json_member>& members) {
+  nlohmann::json d = nlohmann::json::object();
+  for (const auto& m : members) {
+    if (!tracked(m)) continue;
+    d[detail::decode_key(m.key)] = detail::decode_value(m.value);
+  }
+  return d;
 }
 
 // "call.{ACCOUNT_ID}.{EVENT}.{CALL_ID}" -> ACCOUNT_ID (routing_key and subscription_key share the shape).
@@ -37,6 +82,12 @@ std::string qubicle_account_of(const std::string& key) {
   return account == "*" ? std::string{} : account;
 }
 
+bool empty_object(std::string_view v) {
+  if (v.empty() || v.front() != '{') return false;
+  auto close = v.find_first_not_of(" \t\r\n", 1);
+  return close != std::string_view::npos && v[close] == '}';
+}
+
 }  // namespace
 
 bool is_call_event_name(std::string_view name) {
@@ -50,47 +101,53 @@ bool is_call_event_name(std::string_view name) {
 }
 
 kazoo_bridge::result<frame> parse_frame(std::string_view text, std::string* reason) {
-  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return fail(reason, "invalid JSON");
-  if (!doc.is_object()) return fail(reason, "not a JSON object");
+  std::vector<json_member> top;
+  switch (detail::scan_object(text, top)) {
+    case detail::json_scan::invalid: return fail(reason, "invalid JSON");
+    case detail::json_scan::not_object: return fail(reason, "not a JSON object");
+    case detail::json_scan::ok: break;
+  }
   frame f;
-  const auto action = str(doc, "action");
-  f.subscribed_key = str(doc, "subscribed_key");
+  const auto action = str(top, "action");
+  f.subscribed_key = str(top, "subscribed_key");
+  const auto* data = find(top, "data");
   if (action == "reply") {
     f.kind = frame_kind::reply;
-    f.request_id = str(doc, "request_id");
-    f.status = str(doc, "status");
-    if (auto d = doc.find("data"); d != doc.end()) f.data = std::move(*d);
+    f.request_id = str(top, "request_id");
+    f.status = str(top, "status");
+    if (data) f.data = detail::decode_value(data->value);
     return f;
   }
   if (action != "event") return fail(reason, action.empty() ? "missing action" : "unknown action");
   f.kind = frame_kind::event;
-  f.name = str(doc, "name");
-  auto data = doc.find("data");
-  if (data == doc.end() || !data->is_object() || data->empty()) return fail(reason, "event without data");
-  if (f.name.empty()) f.name = str(*data, "event_name");
+  f.name = str(top, "name");
+  if (!data || data->value.front() != '{' || empty_object(data->value)) return fail(reason, "event without data");
+  std::vector<json_member> members;
+  detail::scan_object(data->value, members);
+  if (f.name.empty()) f.name = str(members, "event_name");
   if (f.name.empty()) return fail(reason, "event without name");
-  f.routing_key = str(doc, "routing_key");
+  f.routing_key = str(top, "routing_key");
+  f.data_text = std::make_shared<const std::string>(data->value);
   if (f.subscribed_key.starts_with("qubicle.") || f.routing_key.starts_with("qubicle.")) {
     // Qubicle (commercial call center, §4.3): name is the bare event ("join", "leave", "delivered"...),
     // the category is the binding. Events without a call (queue stats, recipient logins) are valid frames
-    // the tracker ignores, not malformed ones.
+    // the tracker ignores, not malformed ones. Rare: decoded whole.
     auto binding = f.subscribed_key.starts_with("qubicle.") ? f.subscribed_key : f.routing_key;
     auto category = binding.substr(0, binding.find('.', 8));
     f.name = category + "." + f.name;
     f.account_id = qubicle_account_of(f.routing_key);
-    if (f.account_id.empty()) f.account_id = qubicle_account_of(str(doc, "subscription_key"));
-    if (f.account_id.empty()) f.account_id = str(*data, "account_id");
-    f.data = std::move(*data);
+    if (f.account_id.empty()) f.account_id = qubicle_account_of(str(top, "subscription_key"));
+    if (f.account_id.empty()) f.account_id = str(members, "account_id");
+    f.data = detail::decode_value(data->value);
     return f;
   }
   if (!is_call_event_name(f.name)) {
     return fail(reason, "unknown event name " + f.name.substr(0, 40));
   }
-  if (str(*data, "call_id").empty()) return fail(reason, "event without call_id");
+  if (str(members, "call_id").empty()) return fail(reason, "event without call_id");
   f.account_id = account_of(f.routing_key);
-  if (f.account_id.empty()) f.account_id = account_of(str(doc, "subscription_key"));
-  f.data = std::move(*data);
+  if (f.account_id.empty()) f.account_id = account_of(str(top, "subscription_key"));
+  f.data = tracked_data(members);
   return f;
 }
 

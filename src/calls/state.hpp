@@ -46,6 +46,7 @@ struct call_state {
   bool started = false, ended = false, answered = false;
   bool held = false, parked = false, queue_entered = false, queue_answered = false;
   bool retrieve_pending = false;  ///< PARK_RETRIEVED seen from the parked side, retriever not known yet
+  bool dirty = false;             ///< listed in engine::dirty_ (its record is due at the next flush)
   int holds = 0, unholds = 0, parks = 0, transfers = 0;
   std::vector<leg_state> legs;
 
@@ -53,7 +54,8 @@ struct call_state {
   const leg_state* root() const;  ///< the leg whose Call-ID is the key
 };
 
-nlohmann::json to_json(const call_state& c);
+/// call_record::state: JSON text of everything restore() needs (read back by from_json).
+std::string state_text(const call_state& c);
 bool from_json(const nlohmann::json& j, call_state& c);
 
 }  // namespace kazoo_bridge::calls::detail

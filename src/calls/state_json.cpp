@@ -3,6 +3,10 @@
 #include "calls/state.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <type_traits>
+
+#include "calls/json_text.hpp"
 
 namespace kazoo_bridge::calls::detail {
 
@@ -18,31 +22,75 @@ const leg_state* call_state::root() const {
 
 namespace {
 
-// Empty strings and zero times are left out: restore() defaults them, and the state stays small.
-void prune(nlohmann::json& j) {
-  for (auto it = j.begin(); it != j.end();) {
-    const bool empty = (it->is_string() && it->get_ref<const std::string&>().empty()) ||
-                       (it->is_number_integer() && it->get<std::int64_t>() == 0) || (it->is_array() && it->empty());
-    it = empty ? j.erase(it) : std::next(it);
+// Written straight to text, not through a DOM: a call's record is rendered once per batch that touched
+// it, which at the benchmark's rates is most batches (bench/README.md "ingest CPU"). Empty strings, zero
+// times and empty lists are left out: restore() defaults them, and the state stays small.
+class state_writer {
+ public:
+  explicit state_writer(std::string& out) : out_(out) { out_ += '{'; }
+  void str(const char* key, const std::string& v) {
+    if (v.empty()) return;
+    name(key);
+    append_json_string(out_, v);
   }
-}
+  void num(const char* key, std::int64_t v) {
+    if (v == 0) return;
+    name(key);
+    out_ += std::to_string(v);
+  }
+  template <class T>
+  void list(const char* key, std::initializer_list<T> values) {
+    name(key);
+    out_ += '[';
+    bool first = true;
+    for (const auto& v : values) {
+      if (!first) out_ += ',';
+      first = false;
+      if constexpr (std::is_same_v<T, bool>) {
+        out_ += v ? "true" : "false";
+      } else {
+        out_ += std::to_string(v);
+      }
+    }
+    out_ += ']';
+  }
+  void hashes(const char* key, const std::vector<std::uint64_t>& v) {
+    if (v.empty()) return;
+    name(key);
+    out_ += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out_ += ',';
+      out_ += std::to_string(v[i]);
+    }
+    out_ += ']';
+  }
+  void name(const char* key) {
+    if (out_.back() != '{' && out_.back() != '[') out_ += ',';
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  void close() { out_ += '}'; }
 
-nlohmann::json leg_json(const leg_state& l) {
-  nlohmann::json j = {{"id", l.id},
-          {"link", l.link},
-          {"owner_id", l.owner_id},
-          {"device_id", l.device_id},
-          {"callee_number", l.callee_number},
-          {"callee_name", l.callee_name},
-          {"created_ms", l.created_ms},
-          {"answered_ms", l.answered_ms},
-          {"destroyed_ms", l.destroyed_ms},
-          {"flags",
-           {l.seen, l.answered, l.destroyed, l.loopback, l.offnet, l.agent, l.referred, l.retriever, l.ring_emitted,
-            l.answer_emitted}},
-          {"seen_msgs", l.seen_msgs}};
-  prune(j);
-  return j;
+ private:
+  std::string& out_;
+};
+
+void write_leg(std::string& out, const leg_state& l) {
+  state_writer w(out);
+  w.str("id", l.id);
+  w.str("link", l.link);
+  w.str("owner_id", l.owner_id);
+  w.str("device_id", l.device_id);
+  w.str("callee_number", l.callee_number);
+  w.str("callee_name", l.callee_name);
+  w.num("created_ms", l.created_ms);
+  w.num("answered_ms", l.answered_ms);
+  w.num("destroyed_ms", l.destroyed_ms);
+  w.list("flags", {l.seen, l.answered, l.destroyed, l.loopback, l.offnet, l.agent, l.referred, l.retriever,
+                   l.ring_emitted, l.answer_emitted});
+  w.hashes("seen_msgs", l.seen_msgs);
+  w.close();
 }
 
 template <class T>
@@ -58,38 +106,44 @@ void get(const nlohmann::json& j, const char* key, T& out) {
 
 }  // namespace
 
-nlohmann::json to_json(const call_state& c) {
-  nlohmann::json legs = nlohmann::json::array();
-  for (const auto& l : c.legs) legs.push_back(leg_json(l));
-  nlohmann::json j = {{"v", 1},
-          {"key", c.key},
-          {"account_id", c.account_id},
-          {"direction", c.direction},
-          {"origin", c.origin},
-          {"from_number", c.from_number},
-          {"from_name", c.from_name},
-          {"to_number", c.to_number},
-          {"to_name", c.to_name},
-          {"from_user_id", c.from_user_id},
-          {"user_id", c.user_id},
-          {"hangup_cause", c.hangup_cause},
-          {"recording", c.recording},
-          {"park_slot", c.park_slot},
-          {"queue_id", c.queue_id},
-          {"end_reason", c.end_reason},
-          {"end_detail", c.end_detail},
-          {"started_ms", c.started_ms},
-          {"answered_ms", c.answered_ms},
-          {"ended_ms", c.ended_ms},
-          {"last_activity_ms", c.last_activity_ms},
-          {"duration_s", c.duration_s},
-          {"flags",
-           {c.direction_fixed, c.pending, c.started, c.ended, c.answered, c.held, c.parked, c.queue_entered,
-            c.queue_answered, c.retrieve_pending}},
-          {"counters", {c.holds, c.unholds, c.parks, c.transfers}},
-          {"legs", legs}};
-  prune(j);
-  return j;
+std::string state_text(const call_state& c) {
+  std::string out;
+  out.reserve(512 + 256 * c.legs.size());
+  state_writer w(out);
+  w.num("v", 1);
+  w.str("key", c.key);
+  w.str("account_id", c.account_id);
+  w.str("direction", c.direction);
+  w.str("origin", c.origin);
+  w.str("from_number", c.from_number);
+  w.str("from_name", c.from_name);
+  w.str("to_number", c.to_number);
+  w.str("to_name", c.to_name);
+  w.str("from_user_id", c.from_user_id);
+  w.str("user_id", c.user_id);
+  w.str("hangup_cause", c.hangup_cause);
+  w.str("recording", c.recording);
+  w.str("park_slot", c.park_slot);
+  w.str("queue_id", c.queue_id);
+  w.str("end_reason", c.end_reason);
+  w.str("end_detail", c.end_detail);
+  w.num("started_ms", c.started_ms);
+  w.num("answered_ms", c.answered_ms);
+  w.num("ended_ms", c.ended_ms);
+  w.num("last_activity_ms", c.last_activity_ms);
+  w.num("duration_s", c.duration_s);
+  w.list("flags", {c.direction_fixed, c.pending, c.started, c.ended, c.answered, c.held, c.parked, c.queue_entered,
+                   c.queue_answered, c.retrieve_pending});
+  w.list("counters", {c.holds, c.unholds, c.parks, c.transfers});
+  w.name("legs");
+  out += '[';
+  for (std::size_t i = 0; i < c.legs.size(); ++i) {
+    if (i) out += ',';
+    write_leg(out, c.legs[i]);
+  }
+  out += ']';
+  w.close();
+  return out;
 }
 
 bool from_json(const nlohmann::json& j, call_state& c) {

@@ -18,6 +18,7 @@ void tracker::reconcile(std::string account_id, const std::vector<live_channel>&
                         std::int64_t now_ms, tracker_output& out) {
   engine_->reconcile(account_id, live, cdrs, now_ms, out);
 }
+void tracker::flush(std::int64_t now_ms, tracker_output& out) { engine_->flush(now_ms, out); }
 void tracker::restore(const call_record& r) { engine_->restore(r); }
 void tracker::remember_ended(const std::string& account_id, const std::string& call_id, std::int64_t now_ms) {
   engine_->remember_ended(account_id, call_id, now_ms);

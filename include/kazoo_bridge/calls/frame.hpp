@@ -1,6 +1,7 @@
 #pragma once
 /// Parsing blackhole WebSocket messages (reference/kazoo.md §1.3, §1.4). Pure.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,11 @@ enum class frame_kind { event, reply };
 struct frame {
   frame_kind kind = frame_kind::event;
   std::string name;            ///< Event-Name (events only)
-  nlohmann::json data;         ///< the snake_case `data` object (events), the reply's `data` (replies)
+  /// The snake_case `data` object (events), the reply's `data` (replies). For the nine call events only
+  /// the members the call tracker reads are decoded (see frame.cpp); the whole object is in data_text.
+  nlohmann::json data;
+  /// Events: the exact text of `data` as received, shared by every lifecycle event it causes (their `raw`).
+  std::shared_ptr<const std::string> data_text;
   std::string request_id;      ///< replies
   std::string status;          ///< replies: "success" | "error"
   std::string subscribed_key;  ///< the binding the client sent, e.g. "call.*.*"

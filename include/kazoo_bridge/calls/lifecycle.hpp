@@ -3,6 +3,7 @@
 /// "Lifecycle events").
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,10 +20,16 @@ struct lifecycle_event {
   std::string call_id;     ///< the logical call id (= A-leg Call-ID / bridge_id)
   std::string account_id;
   std::int64_t occurred_at_ms = 0;
-  /// Exactly what a hook receives: every key of design.md always present (null when unknown), plus
-  /// click_to_call, origin ("click_to_call"|"quickcall"|null), end_reason and from_user_id.
+  /// What a hook receives, except `raw`: every other key of design.md always present (null when
+  /// unknown), plus click_to_call, origin ("click_to_call"|"quickcall"|null), end_reason and from_user_id.
   nlohmann::json payload;
+  /// The payload's `raw`: the JSON text of the Kazoo object behind the event, exactly as received (one
+  /// frame's `data` is shared by every event it causes); null renders as `null`.
+  std::shared_ptr<const std::string> raw;
 };
+
+/// The whole payload as JSON text, `raw` included: what the store keeps and a hook receives.
+std::string payload_text(const lifecycle_event& e);
 
 /// The current state of one call, for the `calls` table and `kazoo-bridge calls`.
 struct call_record {
@@ -34,7 +41,7 @@ struct call_record {
   std::int64_t started_at_ms = 0, updated_at_ms = 0;
   std::optional<std::int64_t> ended_at_ms;
   nlohmann::json snapshot;  ///< payload keys describing the call now (no id/type/raw)
-  nlohmann::json state;     ///< everything tracker::restore() needs to continue this call
+  std::string state;        ///< JSON text of everything tracker::restore() needs (the tracker's own format)
 };
 
 /// Every lifecycle event type, in the order of design.md.

@@ -28,7 +28,9 @@ struct tracker_options {
 
 struct tracker_output {
   std::vector<lifecycle_event> events;
-  std::vector<call_record> calls;  ///< calls changed by this step (one record per call, latest state)
+  /// Calls to store: a call that ended (its record is final) is added by the step that ended it; a call
+  /// still in progress is added by flush(), once however many steps touched it since the last flush.
+  std::vector<call_record> calls;
 };
 
 namespace detail {
@@ -55,6 +57,10 @@ class tracker {
   /// (started [+answered]); CDR-only calls are synthesized (started, [answered], ended, [missed]).
   void reconcile(std::string account_id, const std::vector<live_channel>& live, const std::vector<cdr>& cdrs,
                  std::int64_t now_ms, tracker_output& out);
+  /// Adds one record (state as of now) for every call in progress changed since the last flush. The
+  /// pipeline flushes once per batch of frames: rendering a call's record costs more than tracking the
+  /// event that changed it, and a busy call is touched by many frames of one batch.
+  void flush(std::int64_t now_ms, tracker_output& out);
   /// At start-up, for every not-ended call from the store.
   void restore(const call_record& r);
   /// At start-up, for every call that ended shortly before the stop: its ids are remembered for

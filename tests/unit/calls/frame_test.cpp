@@ -57,6 +57,33 @@ TEST(ParseFrame, ParsesTheRealEventEnvelope) {
   EXPECT_EQ(f->data["call_id"], "a84b4c76e66710@10.10.1.20");
 }
 
+TEST(ParseFrame, KeepsDataExactlyAsReceivedForRaw) {
+  // design.md: `raw` is "the Kazoo event(s) behind this one, as received": the very bytes, including
+  // members the tracker does not read and escapes it would render differently.
+  const std::string data = R"({"app_name":"ecallmgr", "event_name":"CHANNEL_ANSWER","call_id":"leg-1",)"
+                           R"("caller_id_name":"Ren\u00e9e","custom_channel_vars":{"account_id":"a1","x":"y"},)"
+                           R"("switch_hostname":"fs1.example.net","msg_id":"1718000000412233"})";
+  const std::string text = R"({"action":"event","subscribed_key":"call.*.*","name":"CHANNEL_ANSWER",)"
+                           R"("routing_key":"call.a1.CHANNEL_ANSWER.leg-1","data":)" + data + "}";
+  auto f = parse_frame(text);
+  ASSERT_TRUE(f);
+  ASSERT_TRUE(f->data_text);
+  EXPECT_EQ(*f->data_text, data);
+  // What the tracker reads is decoded; the rest stays in the text only.
+  EXPECT_EQ(f->data["caller_id_name"], "Ren\u00e9e");
+  EXPECT_EQ(f->data["custom_channel_vars"]["x"], "y") << "CCVs are kept whole";
+  EXPECT_FALSE(f->data.contains("switch_hostname"));
+  lifecycle_event e;
+  e.payload = {{"id", "evt_1"}, {"type", "call.answered"}};
+  e.raw = f->data_text;
+  const auto payload = nlohmann::json::parse(payload_text(e));
+  EXPECT_EQ(payload["raw"], nlohmann::json::parse(data));
+  EXPECT_EQ(payload["id"], "evt_1");
+  EXPECT_NE(payload_text(e).find(data), std::string::npos) << "raw is spliced byte for byte";
+  e.raw = nullptr;
+  EXPECT_TRUE(nlohmann::json::parse(payload_text(e))["raw"].is_null());
+}
+
 TEST(ParseFrame, AccountFallsBackToTheSubscriptionKey) {
   auto f = parse_frame(R"({"action":"event","subscription_key":"call.)" + acme +
                        R"(.PARK_PARKED.*","name":"PARK_PARKED","data":{"call_id":"x","parking_slot":"101"}})");

@@ -92,8 +92,14 @@ struct harness {
     t.set_directory(acme, directory_of(acme));
     t.set_directory(globex, directory_of(globex));
   }
-  void collect(tracker_output& out) {
-    for (auto& e : out.events) events.push_back(std::move(e));
+  /// Takes what one step produced, with the records of calls in progress as the pipeline flushes them.
+  void collect(tracker_output& out, std::int64_t now = t0) {
+    t.flush(now, out);
+    for (auto& e : out.events) {
+      // Tests read the payload as a hook receives it, `raw` included (and so check its text is JSON).
+      e.payload = nlohmann::json::parse(payload_text(e));
+      events.push_back(std::move(e));
+    }
     for (auto& r : out.calls) records.push_back(std::move(r));
     out = {};
   }
@@ -102,7 +108,7 @@ struct harness {
     ASSERT_TRUE(f) << text;
     tracker_output out;
     t.on_event(*f, now, out);
-    collect(out);
+    collect(out, now);
   }
   void feed(const kazoo_sim::timed_event& e) { feed_text(envelope(e), e.at_unix_ms); }
   void feed_all(const std::vector<kazoo_sim::timed_event>& evs) {
@@ -111,7 +117,7 @@ struct harness {
   void tick(std::int64_t now) {
     tracker_output out;
     t.on_tick(now, out);
-    collect(out);
+    collect(out, now);
   }
   std::vector<std::string> types() const {
     std::vector<std::string> v;

@@ -70,7 +70,7 @@ std::vector<live_channel> live_of(const std::vector<kazoo_sim::timed_event>& evs
 void run(harness& h, const std::vector<live_channel>& live, const std::vector<cdr>& cdrs, std::int64_t now) {
   tracker_output out;
   h.t.reconcile(acme, live, cdrs, now, out);
-  h.collect(out);
+  h.collect(out, now);
 }
 
 // Bob answered and parked the caller while we were away: the caller's leg is still up (live), Bob's leg

@@ -1,0 +1,106 @@
+// The ingest JSON scanner (src/calls/json_text.*) must accept and reject exactly what a strict parser
+// does, since a frame it lets through reaches the tracker and the store, and one it refuses is counted
+// as malformed (reference/kazoo.md §1.6). nlohmann::json::accept is the oracle.
+
+#include "calls/json_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace kazoo_bridge::calls::detail {
+namespace {
+
+struct text_case {
+  std::string text;
+  json_scan expected;
+};
+
+class ScanObject : public ::testing::TestWithParam<text_case> {};
+
+TEST_P(ScanObject, AgreesWithAStrictParser) {
+  const auto& c = GetParam();
+  std::vector<json_member> members;
+  EXPECT_EQ(scan_object(c.text, members), c.expected) << c.text;
+  const bool accepted = nlohmann::json::accept(c.text);
+  EXPECT_EQ(accepted, c.expected != json_scan::invalid) << "oracle disagrees with the table: " << c.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ScanObject,
+    ::testing::Values(
+        text_case{R"({})", json_scan::ok}, text_case{" \n{ } \t", json_scan::ok},
+        text_case{R"({"a":1,"b":[1,2,{"c":null}],"d":{"e":"f"},"g":true,"h":false})", json_scan::ok},
+        text_case{R"({"n":-0.5e+10,"m":0,"k":1E3})", json_scan::ok},
+        text_case{R"({"s":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"})", json_scan::ok},
+        text_case{"{\"s\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", json_scan::ok},
+        text_case{R"([1,2])", json_scan::not_object}, text_case{R"("text")", json_scan::not_object},
+        text_case{"42", json_scan::not_object}, text_case{"null", json_scan::not_object},
+        text_case{"", json_scan::invalid}, text_case{"   ", json_scan::invalid},
+        text_case{R"({"action":"event","name":"CHANNEL_CRE)", json_scan::invalid},
+        text_case{R"({"a":1,})", json_scan::invalid}, text_case{R"({"a" 1})", json_scan::invalid},
+        text_case{R"({a:1})", json_scan::invalid}, text_case{R"({"a":01})", json_scan::invalid},
+        text_case{R"({"a":1.})", json_scan::invalid}, text_case{R"({"a":.5})", json_scan::invalid},
+        text_case{R"({"a":1e})", json_scan::invalid}, text_case{R"({"a":-})", json_scan::invalid},
+        text_case{R"({"a":tru})", json_scan::invalid}, text_case{R"({"a":nul})", json_scan::invalid},
+        text_case{R"({"a":"\x"})", json_scan::invalid}, text_case{R"({"a":"\u12"})", json_scan::invalid},
+        text_case{R"({"a":"\ud83d"})", json_scan::invalid}, text_case{R"({"a":"\ude00"})", json_scan::invalid},
+        text_case{"{\"a\":\"tab\there\"}", json_scan::invalid},
+        text_case{"{\"a\":\"\xff\"}", json_scan::invalid}, text_case{"{\"a\":\"\xc0\xaf\"}", json_scan::invalid},
+        text_case{"{\"a\":\"\xed\xa0\x80\"}", json_scan::invalid}, text_case{"{\"a\":\"\xc3\"}", json_scan::invalid},
+        text_case{R"({"a":[1,2})", json_scan::invalid}, text_case{R"({"a":{"b":1})", json_scan::invalid},
+        text_case{R"({} {})", json_scan::invalid}, text_case{R"({"a":1}x)", json_scan::invalid}));
+
+TEST(ScanObject, TrailingNulIsNotJson) {
+  // nlohmann stops at a NUL and accepts this; RFC 8259 does not, and neither do we.
+  std::vector<json_member> members;
+  EXPECT_EQ(scan_object(std::string("{\"a\":1}\0", 8), members), json_scan::invalid);
+}
+
+TEST(ScanObject, DeepNestingIsRefusedNotRecursedOn) {
+  // Deeper than any Kazoo event: refused (nlohmann accepts it, so it is not in the oracle table).
+  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::vector<json_member> members;
+  EXPECT_EQ(scan_object(deep, members), json_scan::invalid);
+}
+
+TEST(ScanObject, MembersAreViewsOfTheirExactText) {
+  const std::string text = R"( {"call_id" : "abc" , "ccv":{"x": [1, 2]},"n":-12, "k\u0065y":"v"} )";
+  std::vector<json_member> m;
+  ASSERT_EQ(scan_object(text, m), json_scan::ok);
+  ASSERT_EQ(m.size(), 4U);
+  EXPECT_EQ(m[0].key, "call_id");
+  EXPECT_EQ(m[0].value, R"("abc")");
+  EXPECT_EQ(m[1].value, R"({"x": [1, 2]})");
+  EXPECT_EQ(m[2].value, "-12");
+  EXPECT_TRUE(m[3].is("key")) << "an escaped key still matches its decoded name";
+  EXPECT_FALSE(m[3].is("k\\u0065y"));
+}
+
+TEST(DecodeValue, MatchesTheDomParser) {
+  for (std::string v : {R"("a\"b\\c\u00e9\ud83d\ude00")", "12", "-7", "9223372036854775807", "18446744073709551616",
+                        "1.5", "-2e3", "true", "false", "null", R"({"x":[1,"y"]})", R"([])"}) {
+    EXPECT_EQ(decode_value(v), nlohmann::json::parse(v)) << v;
+  }
+  EXPECT_EQ(decode_string(R"("x\ny")"), "x\ny");
+  EXPECT_EQ(decode_string("42"), "") << "not a string";
+}
+
+TEST(AppendJsonString, ReadsBackAsTheSameString) {
+  // The call state (restore after a restart) is written with it: names with quotes, backslashes,
+  // control characters and non-ASCII must come back unchanged.
+  for (std::string v : {std::string("plain"), std::string("Jane \"JJ\" Roe"), std::string("a\\b/c"),
+                        std::string("line\nbreak\ttab\r\b\f"), std::string("\x01\x1f"), std::string("Ren\xc3\xa9" "e \xf0\x9f\x98\x80"),
+                        std::string("nul\0inside", 10), std::string()}) {
+    std::string out;
+    append_json_string(out, v);
+    std::vector<json_member> members;
+    ASSERT_EQ(scan_object("{\"k\":" + out + "}", members), json_scan::ok) << out;
+    EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), v) << out;
+    EXPECT_EQ(decode_string(out), v) << out;
+  }
+}
+
+}  // namespace
+}  // namespace kazoo_bridge::calls::detail
