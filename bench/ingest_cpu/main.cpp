@@ -8,12 +8,15 @@
 //   dom    nlohmann::json::parse() of the whole frame: a reference to read the others as ratios
 //   full   parse_frame + tracker::on_event, and every `--batch` frames tracker::flush + app::to_row of
 //          the lifecycle events and calls (what app::pipeline does before handing a batch to the store)
+//   memory heap bytes the tracker holds per call in progress (mallinfo2)
 // Prints one JSON object.
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <malloc.h>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -134,6 +137,35 @@ double run_dom(const std::vector<timed_text>& in) {
   return cpu;
 }
 
+// Heap bytes the tracker holds per call in progress: every frame except the hang-ups (CHANNEL_DESTROY,
+// PARK_ABANDONED), so every call stays active; glibc's count of allocated bytes before and after
+// (mallinfo2, exact and independent of machine load, unlike RSS).
+nlohmann::json run_memory(const std::vector<timed_text>& in, const std::string& account,
+                          std::shared_ptr<const calls::directory> dir) {
+  std::vector<const timed_text*> live;
+  for (const auto& f : in) {
+    if (f.text.find("\"CHANNEL_DESTROY\"") == std::string::npos && f.text.find("\"PARK_ABANDONED\"") == std::string::npos) {
+      live.push_back(&f);
+    }
+  }
+  calls::tracker_output out;
+  out.events.reserve(64);
+  out.calls.reserve(64);
+  auto t = std::make_unique<calls::tracker>();
+  t->set_directory(account, std::move(dir));
+  const auto before = mallinfo2().uordblks;
+  for (const auto* f : live) {
+    if (auto parsed = calls::parse_frame(f->text)) t->on_event(*parsed, f->at_ms, out);
+    t->flush(f->at_ms, out);
+    out.events.clear();
+    out.calls.clear();
+  }
+  const auto after = mallinfo2().uordblks;
+  const auto active = t->active_calls();
+  return {{"active_calls", active},
+          {"heap_bytes_per_active_call", active ? static_cast<double>(after - before) / static_cast<double>(active) : 0.0}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +201,7 @@ int main(int argc, char** argv) {
     auto r = run_full(in, account.id, directory_of(account), batch);
     if (r.cpu_s < full.cpu_s) full = r;
   }
+  const auto memory = run_memory(in, account.id, directory_of(account));
   const auto n = static_cast<double>(in.size());
   nlohmann::json j = {
       {"frames", in.size()},
@@ -183,7 +216,8 @@ int main(int argc, char** argv) {
       {"call_rows_per_frame", static_cast<double>(full.calls) / n},
       {"mean_event_row_bytes", full.events ? static_cast<double>(full.event_bytes) / static_cast<double>(full.events) : 0.0},
       {"mean_call_row_bytes", full.calls ? static_cast<double>(full.call_bytes) / static_cast<double>(full.calls) : 0.0},
-      {"frames_per_s_one_core", n / full.cpu_s}};
+      {"frames_per_s_one_core", n / full.cpu_s},
+      {"memory", memory}};
   std::printf("%s\n", j.dump(2).c_str());
   return 0;
 }

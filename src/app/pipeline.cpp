@@ -1,6 +1,10 @@
 #include <kazoo_bridge/app/pipeline.hpp>
 
 #include <algorithm>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <type_traits>
 
 #include <spdlog/logger.h>
@@ -14,6 +18,15 @@ std::optional<std::string> string_key(const nlohmann::json& j, const char* key) 
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+void return_free_heap() {
+#ifdef __GLIBC__
+  // glibc keeps freed memory in the middle of its heaps (between the calls still in progress) instead
+  // of giving it back: after a burst, RSS stays at the burst's peak for as long as the process lives.
+  // malloc_trim(0) returns every whole free page (MADV_DONTNEED), so RSS follows what is really used.
+  malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -183,6 +196,10 @@ awaitable<void> pipeline::run_ticks() {
     // A quiet but live feed: nothing happened up to now, which reconciliation need not look at again.
     const bool advance = feed_live && feed_live() && now - feed_position_stored_ms_ >= feed_position_interval_ms;
     emit(out, advance ? now : 0);
+    if (now - last_trim_ms_ >= heap_trim_interval_ms) {
+      last_trim_ms_ = now;
+      return_free_heap();
+    }
   }
 }
 

@@ -131,6 +131,9 @@ leg_state& engine::add_leg(call_state& c, const std::string& leg_id, const std::
   leg_state l;
   l.id = leg_id;
   l.link = link;
+  // Grown one leg at a time: calls have 1 to 4 legs, and doubling left a third of the slots (256 bytes
+  // each) empty. Callers re-find their leg pointers after an add, as after any growth.
+  if (c.legs.size() == c.legs.capacity()) c.legs.reserve(c.legs.size() + 1);
   c.legs.push_back(std::move(l));
   legs_[map_key(c.account_id, leg_id)] = &c;
   return c.legs.back();
@@ -154,6 +157,7 @@ call_state* engine::merge(call_state& a, call_state& b, step& s) {
   }
   for (auto& l : gone->legs) {
     if (keep->find_leg(l.id)) continue;
+    if (keep->legs.size() == keep->legs.capacity()) keep->legs.reserve(keep->legs.size() + 1);
     keep->legs.push_back(std::move(l));
     legs_[map_key(keep->account_id, keep->legs.back().id)] = keep;
   }
@@ -380,7 +384,7 @@ void engine::on_event(const frame& f, std::int64_t now_ms, tracker_output& out) 
     // The same frame twice (two bindings matching one event, §1.4): dedupe on event_name+call_id+msg_id.
     if (auto* c = call_of_leg(account, call_id)) {
       const auto* l = c->find_leg(call_id);
-      if (l && std::find(l->seen_msgs.begin(), l->seen_msgs.end(), msg_hash) != l->seen_msgs.end()) return;
+      if (l && l->seen_msgs.contains(msg_hash)) return;
     }
   }
   step s{out, now_ms, f.data_text ? nullptr : &d, f.data_text};
@@ -396,7 +400,7 @@ void engine::on_event(const frame& f, std::int64_t now_ms, tracker_output& out) 
 void engine::on_channel(const std::string& account, const std::string& call_id, const nlohmann::json& d, step& s,
                         std::int64_t t, std::uint64_t msg_hash, const std::string& name) {
   auto [c, l] = locate(account, call_id, d, s);
-  if (msg_hash != 0) l->seen_msgs.push_back(msg_hash);
+  if (msg_hash != 0) l->seen_msgs.add(msg_hash);
   c->last_activity_ms = std::max(c->last_activity_ms, s.now_ms);
   update_leg(*c, *l, name, d, t);
   touch(s, *c);
@@ -458,7 +462,7 @@ void engine::retrieve(call_state& p, leg_state* r, step& s, std::int64_t t) {
   p.retrieve_pending = false;
   if (!user.empty()) p.user_id = user;
   if (!p.started) return;
-  emit(p, s, "call.retrieved", r, t, p.park_slot + "#" + std::to_string(p.parks), user);
+  emit(p, s, "call.retrieved", r, t, p.park_slot.str() + "#" + std::to_string(p.parks), user);
   if (!p.answered && r) {
     r->answered = true;
     if (r->answered_ms == 0) r->answered_ms = t;
@@ -482,7 +486,7 @@ void engine::on_park(const std::string& account, const std::string& call_id, con
   }
   if (name == "PARK_PARKED") {
     auto [c, l] = locate(account, call_id, d, s);
-    if (msg_hash != 0) l->seen_msgs.push_back(msg_hash);
+    if (msg_hash != 0) l->seen_msgs.add(msg_hash);
     if (!l->seen) update_leg(*c, *l, name, d, t);
     c->last_activity_ms = std::max(c->last_activity_ms, s.now_ms);
     touch(s, *c);
@@ -502,7 +506,7 @@ void engine::on_park(const std::string& account, const std::string& call_id, con
   p->last_activity_ms = std::max(p->last_activity_ms, s.now_ms);
   touch(s, *p);
   if (name == "PARK_ABANDONED") {
-    if (auto* l = p->find_leg(call_id); l && msg_hash != 0) l->seen_msgs.push_back(msg_hash);
+    if (auto* l = p->find_leg(call_id); l && msg_hash != 0) l->seen_msgs.add(msg_hash);
     p->parked = false;
     p->end_reason = "park_abandoned";
     slots_.erase(slot_key);
@@ -525,7 +529,7 @@ void engine::on_park(const std::string& account, const std::string& call_id, con
       r->created_ms = t;
     }
   }
-  if (auto* l = p->find_leg(call_id); l && msg_hash != 0) l->seen_msgs.push_back(msg_hash);
+  if (auto* l = p->find_leg(call_id); l && msg_hash != 0) l->seen_msgs.add(msg_hash);
   retrieve(*p, r, s, t);
   if (!p->parked) slots_.erase(slot_key);
 }
@@ -612,7 +616,7 @@ void engine::restore(const call_record& r) {
   if (!from_json(nlohmann::json::parse(r.state, nullptr, false), *c) || c->ended) return;
   auto k = map_key(c->account_id, c->key);
   for (const auto& l : c->legs) legs_[map_key(c->account_id, l.id)] = c.get();
-  if (c->parked && !c->park_slot.empty()) slots_[map_key(c->account_id, c->park_slot)] = k;
+  if (c->parked && !c->park_slot.empty()) slots_[map_key(c->account_id, c->park_slot.str())] = k;
   calls_[k] = std::move(c);
 }
 

@@ -2,6 +2,8 @@
 // The tracker's implementation (private). See include/kazoo_bridge/calls/tracker.hpp for the contract and
 // reference/kazoo.md §3.2 for the correlation algorithm this follows.
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -95,7 +97,32 @@ class engine {
   std::vector<std::string> dirty_;  ///< map keys of calls in progress changed since the last flush
 };
 
-inline std::string map_key(const std::string& account, const std::string& id) { return account + "/" + id; }
+/// The key of a call, leg, slot or tombstone in the engine's maps: 15 bytes (so std::string keeps it
+/// inline, no heap block) of two independent 64-bit hashes of (the account's pooled identity, id). Keys
+/// are only compared, never parsed. A wrong match needs both hashes to collide on 120 bits: far less
+/// likely than a hardware error. With "account/id" strings the keys were a third of a call's memory
+/// (3 to 4 map entries per call in progress, 80-byte heap blocks each).
+inline std::string map_key(const pooled_id& account, std::string_view id) {
+  const auto token = reinterpret_cast<std::uintptr_t>(&account.str());
+  // FNV-1a 64 and a second FNV-1a with another basis, each finished with the splitmix64 mixer.
+  std::uint64_t a = 1469598103934665603ULL ^ token, b = 0x9E3779B97F4A7C15ULL ^ (token * 0xBF58476D1CE4E5B9ULL);
+  for (char ch : id) {
+    const auto c = static_cast<unsigned char>(ch);
+    a = (a ^ c) * 1099511628211ULL;
+    b = (b ^ c) * 0x100000001B3ULL + 0x632BE59BD9B4E019ULL;
+  }
+  auto mix = [](std::uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+  };
+  a = mix(a);
+  b = mix(b);
+  std::string k(15, '\0');
+  std::memcpy(k.data(), &a, 8);
+  std::memcpy(k.data() + 8, &b, 7);
+  return k;
+}
 
 // JSON helpers shared by the engine files.
 std::string jstr(const nlohmann::json& o, const char* key);

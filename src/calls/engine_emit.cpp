@@ -158,7 +158,7 @@ void engine::end_call(call_state& c, step& s, const std::string& reason, const s
   c.ended = true;
   if (c.retrieve_pending) {
     c.retrieve_pending = false;
-    emit(c, s, "call.retrieved", nullptr, c.ended_ms, c.park_slot + "#" + std::to_string(c.parks));
+    emit(c, s, "call.retrieved", nullptr, c.ended_ms, c.park_slot.str() + "#" + std::to_string(c.parks));
   }
   if (c.queue_entered && !c.queue_answered) emit(c, s, "call.queue.abandoned", nullptr, c.ended_ms, {});
   emit(c, s, "call.ended", nullptr, c.ended_ms, {});
@@ -174,7 +174,7 @@ nlohmann::json engine::snapshot(const call_state& c) const {
   json p = json::object();
   p["account_id"] = c.account_id;
   p["call_id"] = c.key;
-  p["direction"] = opt(c.direction.empty() ? std::string{"inbound"} : c.direction);
+  p["direction"] = opt(c.direction.empty() ? std::string{"inbound"} : c.direction.str());
   p["from_number"] = opt(c.from_number);
   p["from_name"] = opt(c.from_name);
   p["to_number"] = opt(c.to_number);
@@ -214,7 +214,7 @@ void engine::emit(call_state& c, step& s, const std::string& type, const leg_sta
   e.call_id = c.key;
   e.account_id = c.account_id;
   e.occurred_at_ms = t > 0 ? t : s.now_ms;
-  e.id = make_event_id(c.account_id, c.key, type, discriminator);
+  e.id = make_event_id(c.account_id.str(), c.key, type, discriminator);
   auto p = snapshot(c);
   // The person this event is about: the leg's user for ringing/answered/transferred/held..., else the call's.
   std::string user = user_override;

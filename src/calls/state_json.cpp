@@ -89,7 +89,7 @@ void write_leg(std::string& out, const leg_state& l) {
   w.num("destroyed_ms", l.destroyed_ms);
   w.list("flags", {l.seen, l.answered, l.destroyed, l.loopback, l.offnet, l.agent, l.referred, l.retriever,
                    l.ring_emitted, l.answer_emitted});
-  w.hashes("seen_msgs", l.seen_msgs);
+  w.hashes("seen_msgs", l.seen_msgs.list());
   w.close();
 }
 
@@ -102,6 +102,12 @@ void get(const nlohmann::json& j, const char* key, T& out) {
       // a state written by another version: keep the default (boundary rule B.4)
     }
   }
+}
+
+void get(const nlohmann::json& j, const char* key, pooled_id& out) {
+  std::string v;
+  get(j, key, v);
+  if (!v.empty()) out = v;
 }
 
 }  // namespace
@@ -214,7 +220,9 @@ bool from_json(const nlohmann::json& j, call_state& c) {
     l.retriever = lf[7];
     l.ring_emitted = lf[8];
     l.answer_emitted = lf[9];
-    get(lj, "seen_msgs", l.seen_msgs);
+    std::vector<std::uint64_t> seen;
+    get(lj, "seen_msgs", seen);
+    for (auto h : seen) l.seen_msgs.add(h);
     if (!l.id.empty()) c.legs.push_back(std::move(l));
   }
   return !c.key.empty() && !c.account_id.empty();

@@ -30,6 +30,8 @@ calls::call_record from_row(const store::call_row& r);
 inline constexpr const char* feed_position_meta_key = "kazoo.feed_position_ms";
 /// How often a quiet but subscribed feed advances the stored position.
 inline constexpr std::int64_t feed_position_interval_ms = 10000;
+/// How often the tick returns free heap pages to the system (see return_free_heap in pipeline.cpp).
+inline constexpr std::int64_t heap_trim_interval_ms = 10000;
 /// At most this many channel items go into one batch (bounds the latency of the first one).
 inline constexpr std::size_t max_items_per_batch = 1024;
 
@@ -66,6 +68,7 @@ class pipeline {
   metrics_registry& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   asio::steady_timer tick_timer_;
+  std::int64_t last_trim_ms_ = 0;
   std::int64_t feed_position_ms_;
   std::int64_t feed_position_stored_ms_ = 0;
   bool stopping_ = false;
