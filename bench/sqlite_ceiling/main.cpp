@@ -449,10 +449,11 @@ int main(int argc, char** argv) {
   } else {
     auto d = open_db(o.out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     // The daemon's connection settings (store/database.cpp open()).
+    // page_size only takes effect on a file with no page yet: before journal_mode = WAL writes
+    // page 1 (as store/database.cpp open() does).
+    if (o.page_size > 0) exec(d.get(), "PRAGMA page_size = " + std::to_string(o.page_size));
     exec(d.get(), "PRAGMA journal_mode = WAL");
     exec(d.get(), "PRAGMA synchronous = " + o.synchronous + "; PRAGMA foreign_keys = ON;");
-    // page_size only takes effect before the first table is created (or after a VACUUM).
-    if (o.page_size > 0) exec(d.get(), "PRAGMA page_size = " + std::to_string(o.page_size));
     if (o.wal_autocheckpoint >= 0) {
       exec(d.get(), "PRAGMA wal_autocheckpoint = " + std::to_string(o.wal_autocheckpoint));
     }
