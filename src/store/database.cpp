@@ -98,10 +98,11 @@ std::string lower(std::string s) {
 bool is_memory(const std::string& path) { return path == ":memory:"; }
 
 // The page size of a database file this build creates. 8 KB holds three 2.2 KB call_events rows
-// per page instead of one: at 2,000 events per transaction 9% fewer instructions and 16% fewer
-// bytes written per event than 4 KB, a 25% smaller file; at 18 events per transaction (light
-// load, where random index leaves dominate) 3% more instructions. 16 KB doubled the bytes
-// written. Figures: bench/README.md, "store-speed".
+// per page instead of one: a 24% smaller file and, at 2,000 events per transaction (the load where
+// the DB thread is the limit), 9% fewer instructions per event than 4 KB. The price: each randomly
+// placed index leaf written per transaction is 8 KB, so 22-38% more bytes go to the WAL, and small
+// transactions cost about as much as before. 16 KB doubled the bytes written. Figures:
+// bench/README.md, "store-speed".
 constexpr int new_database_page_size = 8192;
 
 // Checks what SQLite would only report as "unable to open database file", so that an operator
