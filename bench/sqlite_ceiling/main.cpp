@@ -50,6 +50,13 @@ struct options {
   std::size_t batch = 100;           // lifecycle events per transaction
   double channel_per_event = 1.8;    // channel events (= calls upserts) per lifecycle event
   std::size_t min_events = 100000;   // repeat the source rows until at least this many
+  // One calls upsert per `upsert_every` channel events: the daemon now writes one row per call per
+  // pipeline batch, not one per channel event (1 = the old write mix). The meta upsert goes with it.
+  std::size_t upsert_every = 1;
+  std::vector<std::string> schema_files;  // --schema, repeatable: applied in order (raw modes)
+  int page_size = 0;                      // raw modes: PRAGMA page_size before the schema (0 = default)
+  int wal_autocheckpoint = -1;            // PRAGMA wal_autocheckpoint (-1 = SQLite's default, 1000)
+  bool narrow_upsert = false;             // raw modes: the upsert SETs only the columns that change
 };
 
 [[noreturn]] void die(const std::string& why) {
@@ -66,17 +73,24 @@ options parse(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--source") o.source = value();
-    else if (a == "--schema") o.schema = value();
+    else if (a == "--schema") o.schema_files.push_back(o.schema = value());
     else if (a == "--out") o.out = value();
     else if (a == "--mode") o.mode = value();
     else if (a == "--synchronous") o.synchronous = value();
     else if (a == "--batch") o.batch = std::stoul(value());
     else if (a == "--channel-per-event") o.channel_per_event = std::stod(value());
     else if (a == "--min-events") o.min_events = std::stoul(value());
+    else if (a == "--upsert-every") o.upsert_every = std::stoul(value());
+    else if (a == "--page-size") o.page_size = std::stoi(value());
+    else if (a == "--wal-autocheckpoint") o.wal_autocheckpoint = std::stoi(value());
+    else if (a == "--narrow-upsert") o.narrow_upsert = true;
     else if (a == "--help") {
       std::cout << "sqlite_ceiling --source RUN.db --schema 0001_initial.sql --out NEW.db "
                    "[--mode events|mix|store-mix] [--batch N] [--channel-per-event R] "
-                   "[--min-events N] [--synchronous normal|full]\n";
+                   "[--min-events N] [--synchronous normal|full] [--upsert-every N] [--page-size N] "
+                   "[--wal-autocheckpoint N] [--narrow-upsert]\n"
+                   "  --schema may be repeated (migrations applied in order); --upsert-every 4 models one "
+                   "calls upsert per 4 channel events\n";
       std::exit(0);
     } else {
       die("unknown argument " + std::string(a));
@@ -85,6 +99,7 @@ options parse(int argc, char** argv) {
   if (o.source.empty() || o.schema.empty() || o.out.empty()) die("--source, --schema and --out are required");
   if (o.mode != "events" && o.mode != "mix" && o.mode != "store-mix") die("unknown --mode " + o.mode);
   if (o.batch == 0) o.batch = 1;
+  if (o.upsert_every == 0) o.upsert_every = 1;
   return o;
 }
 
@@ -185,13 +200,24 @@ source_rows read_source(const std::string& path) {
 struct unit {
   std::vector<store::event_row> events;
   std::optional<store::call_row> call;
+  bool meta = true;  // store-mix: this batch also upserts the meta row (one per pipeline batch)
 };
 
 std::vector<unit> build_units(const source_rows& src, const options& o, std::size_t& events_total) {
   std::vector<unit> units;
   events_total = 0;
   double acc = 0;
+  std::size_t channel = 0;  // channel events that would upsert their call (for --upsert-every)
   const bool with_calls = o.mode != "events";
+  // With --upsert-every N only every Nth channel event carries the upsert (and the batch's meta).
+  auto attach = [&](unit& u, const store::call_row* call, const std::string& suffix) {
+    if (channel++ % o.upsert_every != 0) {
+      u.meta = o.upsert_every == 1;
+      return;
+    }
+    u.call = *call;
+    u.call->call_id += suffix;
+  };
   for (std::size_t rep = 0; events_total < o.min_events; ++rep) {
     // Appended, not `"~" + to_string()`: GCC 12 -O2 reports a false -Wrestrict on that operator+.
     std::string suffix;
@@ -207,18 +233,14 @@ std::vector<unit> build_units(const source_rows& src, const options& o, std::siz
       acc += with_calls ? o.channel_per_event : 0.0;
       while (acc >= 2.0) {
         unit extra;
-        if (call) {
-          extra.call = *call;
-          extra.call->call_id += suffix;
-        }
+        if (call) attach(extra, call, suffix);
         units.push_back(std::move(extra));
         acc -= 1.0;
       }
       unit u;
       u.events.push_back(std::move(copy));
       if (with_calls && acc >= 1.0 && call) {
-        u.call = *call;
-        u.call->call_id += suffix;
+        attach(u, call, suffix);
         acc -= 1.0;
       }
       units.push_back(std::move(u));
@@ -228,11 +250,41 @@ std::vector<unit> build_units(const source_rows& src, const options& o, std::siz
   return units;
 }
 
+double tv_seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
+
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
+  return tv_seconds(ru.ru_utime) + tv_seconds(ru.ru_stime);
+}
+
+// The kernel's share (write(), fsync, page cache): the part an instruction count does not see.
+double sys_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return tv_seconds(ru.ru_stime);
+}
+
+// Bytes this process handed to write()/pwrite() (/proc/self/io wchar): the DB and WAL writes.
+std::int64_t written_bytes() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  std::int64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "wchar:") return value;
+  }
+  return 0;
+}
+
+std::int64_t file_size(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<std::int64_t>(n);
+}
+
+std::int64_t pragma_int(sqlite3* d, const char* sql) {
+  auto st = prepare(d, sql);
+  return sqlite3_step(st.get()) == SQLITE_ROW ? sqlite3_column_int64(st.get(), 0) : 0;
 }
 
 void remove_db(const std::string& path) {
@@ -264,12 +316,18 @@ void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::
                            "ON CONFLICT (id) DO NOTHING");
   auto ups_call = prepare(
       d,
-      "INSERT INTO calls (call_id, account_id, status, direction, answered, user_id, started_at_ms, "
-      "updated_at_ms, ended_at_ms, snapshot, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-      "ON CONFLICT (call_id) DO UPDATE SET account_id = excluded.account_id, status = excluded.status, "
-      "direction = excluded.direction, answered = excluded.answered, user_id = excluded.user_id, "
-      "started_at_ms = excluded.started_at_ms, updated_at_ms = excluded.updated_at_ms, "
-      "ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot, state = excluded.state");
+      std::string("INSERT INTO calls (call_id, account_id, status, direction, answered, user_id, started_at_ms, "
+      "updated_at_ms, ended_at_ms, snapshot, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ") +
+      (o.narrow_upsert
+          // store/database.cpp since store-speed: only the columns a later state can change.
+          ? "ON CONFLICT (call_id) DO UPDATE SET status = excluded.status, "
+            "direction = excluded.direction, answered = excluded.answered, user_id = excluded.user_id, "
+            "started_at_ms = excluded.started_at_ms, updated_at_ms = excluded.updated_at_ms, "
+            "ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot, state = excluded.state"
+          : "ON CONFLICT (call_id) DO UPDATE SET account_id = excluded.account_id, status = excluded.status, "
+            "direction = excluded.direction, answered = excluded.answered, user_id = excluded.user_id, "
+            "started_at_ms = excluded.started_at_ms, updated_at_ms = excluded.updated_at_ms, "
+            "ended_at_ms = excluded.ended_at_ms, snapshot = excluded.snapshot, state = excluded.state"));
   auto ups_meta = prepare(d,
                           "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -344,7 +402,7 @@ void run_store(store::database& db, std::vector<unit>& units, const options& o, 
     store::batch b;
     b.events = std::move(u.events);
     if (u.call) b.calls.push_back(std::move(*u.call));
-    b.meta.emplace_back("kazoo.last_event_at_ms", std::to_string(++meta_value));
+    if (u.meta) b.meta.emplace_back("kazoo.last_event_at_ms", std::to_string(++meta_value));
     batches.push_back(std::move(b));
   }
   std::size_t first = 0;
@@ -376,37 +434,67 @@ int main(int argc, char** argv) {
 
   remove_db(o.out);
   std::size_t commits = 0;
-  double seconds = 0, cpu = 0;
+  std::int64_t page_size = 0, db_bytes = 0, wal_bytes = 0;
+  const std::int64_t wchar0 = written_bytes();
+  double seconds = 0, cpu = 0, sys = 0;
   if (o.mode == "store-mix") {
     auto opened = store::database::open({.path = o.out, .synchronous = o.synchronous});
     if (!opened) die("store::database::open failed: " + opened.error().message());
     auto& db = **opened;
-    const double c0 = cpu_seconds();
+    {
+      // A second connection only reads the page size; wal_autocheckpoint is per connection and
+      // cannot be set on the store's own one from here.
+      auto peek = open_db(o.out, SQLITE_OPEN_READONLY);
+      page_size = pragma_int(peek.get(), "PRAGMA page_size");
+    }
+    const double c0 = cpu_seconds(), s0 = sys_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     run_store(db, units, o, commits);
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cpu = cpu_seconds() - c0;
+    sys = sys_seconds() - s0;
+    db_bytes = file_size(o.out);
+    wal_bytes = file_size(o.out + "-wal");
   } else {
     auto d = open_db(o.out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     // The daemon's connection settings (store/database.cpp open()).
+    // page_size only takes effect on a file with no page yet: before journal_mode = WAL writes
+    // page 1 (as store/database.cpp open() does).
+    if (o.page_size > 0) exec(d.get(), "PRAGMA page_size = " + std::to_string(o.page_size));
     exec(d.get(), "PRAGMA journal_mode = WAL");
     exec(d.get(), "PRAGMA synchronous = " + o.synchronous + "; PRAGMA foreign_keys = ON;");
-    exec(d.get(), "BEGIN IMMEDIATE; " + read_file(o.schema) + "; PRAGMA user_version = 1; COMMIT;");
-    const double c0 = cpu_seconds();
+    if (o.wal_autocheckpoint >= 0) {
+      exec(d.get(), "PRAGMA wal_autocheckpoint = " + std::to_string(o.wal_autocheckpoint));
+    }
+    int version = 0;
+    for (const auto& f : o.schema_files) {
+      exec(d.get(), "BEGIN IMMEDIATE; " + read_file(f) + "; PRAGMA user_version = " +
+                        std::to_string(++version) + "; COMMIT;");
+    }
+    page_size = pragma_int(d.get(), "PRAGMA page_size");
+    const double c0 = cpu_seconds(), s0 = sys_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     run_raw(d.get(), units, o, commits);
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cpu = cpu_seconds() - c0;
+    sys = sys_seconds() - s0;
+    db_bytes = file_size(o.out);
+    wal_bytes = file_size(o.out + "-wal");
   }
+  const std::int64_t wchar = written_bytes() - wchar0;
   remove_db(o.out);
 
   const double ev = static_cast<double>(events_total);
   std::printf(
       "{\"mode\":\"%s\",\"synchronous\":\"%s\",\"batch_events\":%zu,\"events\":%zu,\"calls_upserts\":%zu,"
       "\"commits\":%zu,\"seconds\":%.4f,\"cpu_seconds\":%.4f,\"events_per_s\":%.1f,"
-      "\"channel_events_per_s\":%.1f,\"mean_payload_bytes\":%.1f,\"source_events\":%zu}\n",
+      "\"channel_events_per_s\":%.1f,\"mean_payload_bytes\":%.1f,\"source_events\":%zu,"
+      "\"cpu_us_per_event\":%.1f,\"sys_us_per_event\":%.1f,\"page_size\":%lld,\"upsert_every\":%zu,\"written_bytes\":%lld,"
+      "\"written_bytes_per_event\":%.0f,\"db_bytes\":%lld,\"wal_bytes\":%lld}\n",
       o.mode.c_str(), o.synchronous.c_str(), o.batch, events_total, calls_total, commits, seconds, cpu,
-      ev / seconds, o.mode == "events" ? 0.0 : static_cast<double>(calls_total) / seconds,
-      static_cast<double>(payload_bytes) / ev, src.events.size());
+      ev / seconds, o.mode == "events" ? 0.0 : static_cast<double>(units.size()) / seconds,
+      static_cast<double>(payload_bytes) / ev, src.events.size(), cpu * 1e6 / ev, sys * 1e6 / ev,
+      static_cast<long long>(page_size), o.upsert_every, static_cast<long long>(wchar),
+      static_cast<double>(wchar) / ev, static_cast<long long>(db_bytes), static_cast<long long>(wal_bytes));
   return 0;
 }

@@ -51,6 +51,19 @@ class statement {
 
     void bind(int i, std::string_view v);
     void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
+    /// Binds without a copy (SQLITE_STATIC): `v` must stay alive and unchanged until this guard
+    /// ends (it resets the statement and clears the binding). For rows the caller keeps across
+    /// the step, e.g. a batch during commit(); the 2 KB payloads are then not copied again.
+    void bind_static(int i, std::string_view v) {
+      sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+    void bind_static_opt(int i, const std::optional<std::string>& v) {
+      if (v) {
+        bind_static(i, *v);
+      } else {
+        bind_null(i);
+      }
+    }
     void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
     void bind_opt(int i, const std::optional<std::string>& v);
     void bind_opt(int i, const std::optional<std::int64_t>& v);

@@ -24,7 +24,8 @@ namespace kazoo_bridge::store {
 /// FULL, IOERR...) and store_errc; last_error() holds SQLite's message for the last failure.
 class database {
  public:
-  /// Opens or creates the file (its directory must exist and be writable), switches to WAL, sets
+  /// Opens or creates the file (its directory must exist and be writable; a new file gets 8 KB
+  /// pages, an existing one keeps its page size), switches to WAL, sets
   /// busy_timeout, synchronous and foreign_keys, then applies pending migrations, each in its own
   /// transaction. A file whose user_version is above latest_schema_version() is refused
   /// (store_errc::schema_too_new) and left untouched.
@@ -38,7 +39,9 @@ class database {
 
   /// BEGIN IMMEDIATE; insert events (an id already stored is a duplicate: ignored and counted, the
   /// stored row is not changed); insert outbox rows (ignored for an (event, destination) already
-  /// queued); upsert calls (the last row given for a call wins); upsert meta; COMMIT.
+  /// queued); upsert calls (the last row given for a call wins; a stored call keeps the account_id
+  /// it was first stored with, a call never moves between accounts); upsert meta; COMMIT.
+  /// The rows are bound without a copy: they must not change while commit() runs.
   /// All or nothing: on any error the transaction is rolled back and nothing is visible.
   result<commit_stats> commit(const batch& b);
   /// Several batches in one transaction, in order (group commit). All or nothing across them.

@@ -24,7 +24,9 @@ struct event_row {
   std::string id{};  ///< deterministic: the same event re-derived after a restart has the same id
   std::string type{}, call_id{}, account_id{};
   std::int64_t occurred_at_ms = 0;
-  std::string payload{};  ///< JSON text exactly as a hook receives it (must be valid JSON)
+  /// JSON text exactly as a hook receives it. Must be valid JSON: the caller's serializer
+  /// guarantees it, the store does not parse it (schema 2 dropped the json_valid CHECKs).
+  std::string payload{};
   std::optional<std::string> user_id{};
   std::string direction{};
 };
@@ -38,8 +40,8 @@ struct call_row {
   std::optional<std::string> user_id{};
   std::int64_t started_at_ms = 0, updated_at_ms = 0;
   std::optional<std::int64_t> ended_at_ms{};
-  std::string snapshot{};  ///< JSON object text; empty is stored as "{}"
-  std::string state{};     ///< JSON object text; empty is stored as "{}"
+  std::string snapshot{};  ///< JSON object text (not parsed by the store); empty is stored as "{}"
+  std::string state{};     ///< JSON object text (not parsed by the store); empty is stored as "{}"
 };
 
 /// A delivery to queue for an event (table outbox), committed with the event itself. The event must

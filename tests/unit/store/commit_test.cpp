@@ -144,16 +144,19 @@ TEST_F(Commit, BatchWithAnInvalidCallRollsBackEntirely) {
   EXPECT_EQ(events(), 2);
 }
 
-TEST_F(Commit, InvalidJsonPayloadRollsBackEntirely) {
-  batch bad;
-  bad.events = {sample_event("evt_1", "c1"), sample_event("evt_2", "c1")};
-  bad.events[1].payload = "{not json";
-  bad.calls = {sample_call("c1")};
-  auto r = db_->commit(bad);
-  ASSERT_FALSE(r);
-  EXPECT_TRUE(is_data_error(r.error()));
-  EXPECT_EQ(events(), 0);
-  EXPECT_FALSE(db_->find_call("c1").value().has_value());
+// Since migration 0002 SQLite no longer parses JSON columns on write (json_valid cost about 14 µs
+// per lifecycle event, bench/README.md): the caller's serializer is the guarantee, and the store
+// keeps the text byte for byte, whatever it is. Rows still refused: see the status CHECK above.
+TEST_F(Commit, JsonTextIsStoredByteForByteWithoutBeingParsed) {
+  batch b;
+  b.events = {sample_event("evt_1", "c1")};
+  b.events[0].payload = "{\"id\":\"evt_1\", \"raw\" : {\"k\":1.50}}";  // spacing and 1.50 kept as given
+  b.calls = {sample_call("c1")};
+  b.calls[0].snapshot = "{\"truncated\":";  // not JSON: no longer refused by the schema
+  auto r = db_->commit(b);
+  ASSERT_TRUE(r) << db_->last_error();
+  EXPECT_EQ(db_->events({.call_id = "c1"}).value().at(0).payload, b.events[0].payload);
+  EXPECT_EQ(db_->find_call("c1").value()->snapshot, "{\"truncated\":");
 }
 
 TEST_F(Commit, SeveralBatchesInOneTransactionAreAllOrNothing) {
@@ -202,6 +205,35 @@ TEST_F(Commit, CallsAreUpsertedAndTheLastRowWins) {
   EXPECT_EQ(all[0].ended_at_ms, 3000);
   EXPECT_EQ(all[0].state, R"({"done":true})");
   EXPECT_TRUE(db_->open_calls().value().empty());
+}
+
+TEST_F(Commit, UpsertKeepsTheAccountAndAppliesACorrectedStartTime) {
+  batch b1;
+  b1.calls = {sample_call("c1", "ringing", 5000)};
+  ASSERT_TRUE(db_->commit(b1));
+
+  // A later state of the call: the tracker moved the start earlier (an older leg showed up).
+  call_row later = sample_call("c1", "answered", 4000, "acc-other");
+  later.updated_at_ms = 6000;
+  batch b2;
+  b2.calls = {later};
+  ASSERT_TRUE(db_->commit(b2));
+  auto got = db_->find_call("c1").value();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->started_at_ms, 4000);
+  EXPECT_EQ(got->status, "answered");
+  EXPECT_EQ(got->updated_at_ms, 6000);
+  // account_id is fixed when the call is first stored (a call never moves between accounts).
+  EXPECT_EQ(got->account_id, "acc1");
+
+  // The corrected start also reorders the newest-first listing.
+  batch b3;
+  b3.calls = {sample_call("c2", "ringing", 4500)};
+  ASSERT_TRUE(db_->commit(b3));
+  auto recent = db_->recent_calls(10).value();
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].call_id, "c2");
+  EXPECT_EQ(recent[1].call_id, "c1");
 }
 
 TEST_F(Commit, MetaIsUpserted) {
