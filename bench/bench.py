@@ -406,9 +406,9 @@ def phase_throughput(args):
             "stop": best["stop"], "db": best["db"], "db_copy": best["db_copy"]}
 
 
-def phase_memory(args):
-    log("memory: idle RSS, then 10,000 concurrent calls in the same daemon process")
-    env = run_env(args, "memory")
+def memory_run(args, calls):
+    log(f"memory: idle RSS, then {calls:,} concurrent calls in the same daemon process")
+    env = run_env(args, f"memory-{calls}")
     try:
         env.start_daemon()
         env.start_sim([])  # idle simulator: the daemon connects, subscribes, reads the directory
@@ -420,7 +420,6 @@ def phase_memory(args):
             time.sleep(0.2)
         env.sim.terminate()
         env.sim.wait(timeout=10)
-        calls = args.mem_calls
         env.start_sim(["--load", "--calls", str(calls), "--rate", "500", "--speed", "0.5",
                        "--duration", str(args.mem_duration), "--seed", "3"])
         env.wait_subscribed()
@@ -445,6 +444,29 @@ def phase_memory(args):
         env.kill_all()
 
 
+def phase_memory(args):
+    # Two daemons: with N and with N/2 calls. (loaded - idle) / calls is an upper bound: it also counts
+    # what does not grow with calls (SQLite's page cache, up to 2 MB; buffers). The difference between
+    # the two runs divided by the difference in calls is the memory each further call costs.
+    res = memory_run(args, args.mem_calls)
+    half = memory_run(args, args.mem_calls // 2)
+    res["half"] = {k: v for k, v in half.items() if k != "active_series"}
+    d_calls = (res["active_calls"] or 0) - (half["active_calls"] or 0)
+    res["marginal_bytes_per_active_call"] = (
+        round((res["loaded_rss_kb"] - half["loaded_rss_kb"]) * 1024 / d_calls, 1) if d_calls > 0 else None)
+    return res
+
+
+def schema_args():
+    # The ceiling loop builds its database the way the store does: every migration in order, 8 KB pages
+    # (src/store/database.cpp new_database_page_size), the calls upsert that sets only what changes.
+    migrations = sorted(f for f in os.listdir(os.path.join(ROOT, "migrations")) if f.endswith(".sql"))
+    out = []
+    for m in migrations:
+        out += ["--schema", os.path.join(ROOT, "migrations", m)]
+    return out + ["--page-size", "8192", "--narrow-upsert"]
+
+
 def phase_ceiling(args, tp):
     log("ceiling: the throughput run's rows, SQLite alone")
     w = tp["window"]
@@ -452,14 +474,12 @@ def phase_ceiling(args, tp):
     ratio = tp["totals"]["kazoo_events"] / max(1, tp["totals"]["lifecycle_produced"])
     res = {"batch_events": batch, "channel_events_per_lifecycle_event": round(ratio, 3)}
     for mode in ("events", "mix", "store-mix"):
-        out = subprocess.run([args.ceiling, "--source", tp["db_copy"], "--schema",
-                              os.path.join(ROOT, "migrations/0001_initial.sql"), "--out",
+        out = subprocess.run([args.ceiling, "--source", tp["db_copy"], *schema_args(), "--out",
                               os.path.join(args.work, f"ceiling-{mode}.db"), "--mode", mode, "--batch", str(batch),
                               "--channel-per-event", str(ratio), "--min-events", str(args.ceiling_events),
                               "--synchronous", args.synchronous], capture_output=True, text=True, check=True)
         res[mode] = json.loads(out.stdout)
-    out = subprocess.run([args.ceiling, "--source", tp["db_copy"], "--schema",
-                          os.path.join(ROOT, "migrations/0001_initial.sql"), "--out",
+    out = subprocess.run([args.ceiling, "--source", tp["db_copy"], *schema_args(), "--out",
                           os.path.join(args.work, "ceiling-full.db"), "--mode", "mix", "--batch", "2000",
                           "--channel-per-event", str(ratio), "--min-events", str(args.ceiling_events),
                           "--synchronous", args.synchronous], capture_output=True, text=True, check=True)
@@ -598,7 +618,9 @@ def summary(r):
     if "memory" in r:
         m = r["memory"]
         lines.append(f"memory: {m['bytes_per_active_call']} bytes per active call ({m['active_calls']} calls, "
-                     f"idle {m['idle_rss_kb']} kB, loaded {m['loaded_rss_kb']} kB; target <= 2048)")
+                     f"idle {m['idle_rss_kb']} kB, loaded {m['loaded_rss_kb']} kB; target <= 2048); "
+                     f"marginal {m.get('marginal_bytes_per_active_call')} bytes per further call "
+                     f"(vs {m.get('half', {}).get('active_calls')} calls: {m.get('half', {}).get('loaded_rss_kb')} kB)")
     for l in lines:
         print(l)
 

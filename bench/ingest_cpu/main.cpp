@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <malloc.h>
+#include <unistd.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -137,6 +138,15 @@ double run_dom(const std::vector<timed_text>& in) {
   return cpu;
 }
 
+std::size_t rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long pages = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &pages, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 // Heap bytes the tracker holds per call in progress: every frame except the hang-ups (CHANNEL_DESTROY,
 // PARK_ABANDONED), so every call stays active; glibc's count of allocated bytes before and after
 // (mallinfo2, exact and independent of machine load, unlike RSS).
@@ -153,7 +163,9 @@ nlohmann::json run_memory(const std::vector<timed_text>& in, const std::string& 
   out.calls.reserve(64);
   auto t = std::make_unique<calls::tracker>();
   t->set_directory(account, std::move(dir));
+  malloc_trim(0);
   const auto before = mallinfo2().uordblks;
+  const auto before_rss = rss_bytes();
   for (const auto* f : live) {
     if (auto parsed = calls::parse_frame(f->text)) t->on_event(*parsed, f->at_ms, out);
     t->flush(f->at_ms, out);
@@ -161,9 +173,13 @@ nlohmann::json run_memory(const std::vector<timed_text>& in, const std::string& 
     out.calls.clear();
   }
   const auto after = mallinfo2().uordblks;
+  malloc_trim(0);
+  const auto after_rss = rss_bytes();
   const auto active = t->active_calls();
   return {{"active_calls", active},
-          {"heap_bytes_per_active_call", active ? static_cast<double>(after - before) / static_cast<double>(active) : 0.0}};
+          {"heap_bytes_per_active_call", active ? static_cast<double>(after - before) / static_cast<double>(active) : 0.0},
+          {"rss_bytes_per_active_call",
+           active ? (static_cast<double>(after_rss) - static_cast<double>(before_rss)) / static_cast<double>(active) : 0.0}};
 }
 
 }  // namespace
