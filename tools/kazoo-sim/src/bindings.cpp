@@ -31,7 +31,7 @@ std::string join(const std::vector<std::string_view>& parts, std::size_t from, c
 internal_binding make(std::string_view client, std::string_view account, std::string module,
                       std::string key, std::string event = "*", std::string call_id = "*") {
   return internal_binding{std::string(client), std::move(key), std::string(account),
-                          std::move(module), std::move(event), std::move(call_id)};
+                          std::move(module), std::move(event), std::move(call_id), {}};
 }
 
 // bh_call: exactly `call.{EVENT|*}.{CALLID|*}`; `call.*` -> "invalid format for call

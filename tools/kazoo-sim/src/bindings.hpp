@@ -25,6 +25,9 @@ struct internal_binding {
   std::string module;            ///< "call", "qubicle", "object", "fax", "conference"
   std::string event;             ///< call: event name or "*"; qubicle: session|recipient|queue
   std::string call_id;           ///< call: encoded Call-ID or "*"
+  /// The hub's cache of this binding's event frame head, `{"action":"event","subscribed_key":..,
+  /// "subscription_key":..,` (built on the first event, reused for every later one).
+  mutable std::string frame_head;
 };
 
 struct binding_options {

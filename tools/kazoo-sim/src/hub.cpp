@@ -1,11 +1,26 @@
 #include "hub.hpp"
 
+#include <algorithm>
+
 #include "text_util.hpp"
 
 namespace kazoo_sim {
 namespace {
 
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+// A JSON string literal. Routing keys and event names (hex ids, A-Z, %XX-encoded Call-IDs) need no
+// escaping: skip the DOM for them.
+std::string quoted(const std::string& s) {
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!plain) return nlohmann::json(s).dump();
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
+}
 
 }  // namespace
 
@@ -36,7 +51,7 @@ void hub::enqueue(ws_peer& p, ws_frame f) {
 }
 
 void hub::send(ws_peer& p, std::string text) {
-  enqueue(p, ws_frame{std::make_shared<const std::string>(std::move(text)), false});
+  enqueue(p, ws_frame{std::make_shared<const std::string>(std::move(text)), false, std::string::npos});
 }
 
 void hub::publish(const std::string& name, const std::string& account_id,
@@ -45,37 +60,47 @@ void hub::publish(const std::string& name, const std::string& account_id,
 }
 
 void hub::publish_serialized(const std::string& name, const std::string& account_id,
-                             const std::string& call_id, const std::string& data_text) {
+                             const std::string& call_id, const std::string& data_text,
+                             std::size_t msg_id_at) {
+  publish_encoded(name, account_id, peers_.empty() ? std::string() : encode_routing_segment(call_id),
+                  data_text, msg_id_at);
+}
+
+void hub::publish_encoded(const std::string& name, const std::string& account_id,
+                          const std::string& encoded, const std::string& data_text,
+                          std::size_t msg_id_at) {
   ++stats_.events_published;
   if (peers_.empty()) {
     after_event_frames(0, name);
     return;
   }
-  auto encoded = encode_routing_segment(call_id);
-  // routing_key = call.{ACCOUNT_ID}.{EVENT}.{ENCODED_CALL_ID} (§1.4)
-  std::string routing = quoted("call." + account_id + "." + name + "." + encoded);
-  std::string name_q = quoted(name);
+  // "name":..,"routing_key":call.{ACCOUNT_ID}.{EVENT}.{ENCODED_CALL_ID},"data": (§1.4): the same for
+  // every binding.
+  std::string middle = R"("name":)";
+  middle += quoted(name);
+  middle += R"(,"routing_key":)";
+  middle += quoted("call." + account_id + "." + name + "." + encoded);
+  middle += R"(,"data":)";
   std::uint64_t sent = 0;
   // Copy: enqueue never detaches, but a drop below must not invalidate this loop.
   std::vector<ws_peer*> targets(peers_.begin(), peers_.end());
   for (auto* p : targets) {
     for (const auto& b : p->state.bindings) {
       if (!matches_call_event(b, account_id, name, encoded)) continue;
+      if (b.frame_head.empty()) {
+        b.frame_head = R"({"action":"event","subscribed_key":)" + quoted(b.client_binding) +
+                       R"(,"subscription_key":)" + quoted(b.subscription_key) + ",";
+      }
       // One frame per matching binding: overlapping bindings deliver duplicates (§1.4).
       std::string frame;
-      frame.reserve(data_text.size() + 256);
-      frame += R"({"action":"event","subscribed_key":)";
-      frame += quoted(b.client_binding);
-      frame += R"(,"subscription_key":)";
-      frame += quoted(b.subscription_key);
-      frame += R"(,"name":)";
-      frame += name_q;
-      frame += R"(,"routing_key":)";
-      frame += routing;
-      frame += R"(,"data":)";
+      frame.reserve(b.frame_head.size() + middle.size() + data_text.size() + 1);
+      frame += b.frame_head;
+      frame += middle;
+      const auto data_at = frame.size();
       frame += data_text;
       frame += '}';
-      enqueue(*p, ws_frame{std::make_shared<const std::string>(std::move(frame)), false});
+      enqueue(*p, ws_frame{std::make_shared<const std::string>(std::move(frame)), false,
+                           msg_id_at == std::string::npos ? std::string::npos : data_at + msg_id_at});
       ++sent;
       if (opts_.garbage_every > 0 && ++garbage_counter_ % opts_.garbage_every == 0) {
         send_garbage(*p, garbage_counter_ / opts_.garbage_every);

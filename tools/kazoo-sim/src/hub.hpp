@@ -25,6 +25,10 @@ namespace kazoo_sim {
 struct ws_frame {
   std::shared_ptr<const std::string> text;
   bool binary = false;
+  /// Offset of the first digit of a channel event's msg_id in `text`, or npos. The writer puts the
+  /// real send time there (Unix µs, reference/kazoo.md §2.3) just before the frame goes to the socket,
+  /// so a consumer's send -> commit latency does not include this simulator's own queue.
+  std::size_t msg_id_at = std::string::npos;
 };
 
 /// One WebSocket session as the hub sees it (owned by the session coroutine).
@@ -70,9 +74,15 @@ class hub {
   /// Sends one event to every matching binding; `data` is serialized once.
   void publish(const std::string& name, const std::string& account_id, const std::string& call_id,
                const nlohmann::json& data);
-  /// Same with `data` already serialized (load mode).
+  /// Same with `data` already serialized (load mode). `msg_id_at`: offset of msg_id's first digit
+  /// in `data_text` (npos: none), stamped with the send time by the writer (ws_frame::msg_id_at).
   void publish_serialized(const std::string& name, const std::string& account_id,
-                          const std::string& call_id, const std::string& data_text);
+                          const std::string& call_id, const std::string& data_text,
+                          std::size_t msg_id_at = std::string::npos);
+  /// Same with the Call-ID already encoded for the routing key (encode_routing_segment, §1.4).
+  void publish_encoded(const std::string& name, const std::string& account_id,
+                       const std::string& encoded_call_id, const std::string& data_text,
+                       std::size_t msg_id_at);
 
   /// Queues a plain reply frame to one session (honours max_queued like Kazoo).
   void send(ws_peer& p, std::string text);

@@ -1,5 +1,7 @@
 #include "ws_server.hpp"
 
+#include <charconv>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -40,8 +42,26 @@ awaitable<void> read_loop(ws_stream& ws, ws_peer& peer, hub& h, const token_stor
   peer.wake.cancel();
 }
 
-// Single writer (style B.3 rule 7): replies and events share the session queue.
+// Puts the current Unix µs into the msg_id digits at `at` (same width only: a wider clock would
+// shift the frame; then the value stamped at queue time stays).
+void stamp_msg_id(std::string& text, std::size_t at) {
+  auto end = text.find('"', at);
+  if (end == std::string::npos) return;
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  char buf[24];
+  auto [last, ec] = std::to_chars(buf, buf + sizeof buf, now);
+  auto n = static_cast<std::size_t>(last - buf);
+  if (ec == std::errc{} && n == end - at) text.replace(at, n, buf, n);
+}
+
+// Single writer (style B.3 rule 7): replies and events share the session queue. An event frame with
+// a msg_id slot is copied into `stamped` and gets its real send time there (reference/kazoo.md §2.3:
+// msg_id is the event's time; a benchmark measures send -> commit from it, so the time the frame
+// waited in this queue must not count).
 awaitable<void> write_loop(ws_stream& ws, ws_peer& peer) {
+  std::string stamped;
   for (;;) {
     if (peer.close_when_flushed && peer.queue.empty()) {
       boost::system::error_code ignored;
@@ -59,7 +79,13 @@ awaitable<void> write_loop(ws_stream& ws, ws_peer& peer) {
     auto frame = std::move(peer.queue.front());
     peer.queue.pop_front();
     ws.binary(frame.binary);
-    auto [ec, n] = co_await ws.async_write(asio::buffer(*frame.text), use_nothrow);
+    const std::string* text = frame.text.get();
+    if (frame.msg_id_at != std::string::npos && frame.msg_id_at < text->size()) {
+      stamped.assign(*text);
+      stamp_msg_id(stamped, frame.msg_id_at);
+      text = &stamped;
+    }
+    auto [ec, n] = co_await ws.async_write(asio::buffer(*text), use_nothrow);
     if (ec) co_return;
   }
 }
