@@ -1,5 +1,7 @@
 #include <kazoo_bridge/kazoo/directory_refresher.hpp>
 
+#include <utility>
+
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
@@ -45,16 +47,22 @@ directory_refresher::directory_refresher(asio::any_io_executor ex, crossbar_clie
     : crossbar_(crossbar), tokens_(tokens), interval_(interval), log_(std::move(log)), timer_(ex) {}
 
 void directory_refresher::set_accounts(std::vector<std::string> accounts) {
+  // Called once subscribed; the reconciliation that follows refreshes every account first
+  // (blackhole_client::before_reconcile). So only restart the interval for the new set: fetching here
+  // too loaded every user and device twice per (re)connect.
   accounts_ = std::move(accounts);
-  timer_.cancel();  // refresh the new set now
+  reschedule_ = true;
+  timer_.cancel();
 }
 
 awaitable<void> directory_refresher::run() {
   while (!stopping_) {
-    auto accounts = accounts_;  // set_accounts() may replace the list while we are suspended
-    for (const auto& account : accounts) co_await refresh(account);
     timer_.expires_after(accounts_.empty() ? std::chrono::hours(24) : interval_);
     co_await timer_.async_wait(use_nothrow);
+    if (stopping_) break;
+    if (std::exchange(reschedule_, false)) continue;
+    auto accounts = accounts_;  // set_accounts() may replace the list while we are suspended
+    for (const auto& account : accounts) co_await refresh(account);
   }
 }
 

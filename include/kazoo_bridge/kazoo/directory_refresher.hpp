@@ -31,7 +31,8 @@ class directory_refresher {
 
   std::function<void(const std::string& account_id, std::shared_ptr<const calls::directory>)> on_update;
 
-  /// Refreshes these accounts now and then every interval.
+  /// Refreshes these accounts every interval from now on. It does not fetch them now: after a subscribe
+  /// the reconciliation refreshes each account first (blackhole_client::before_reconcile).
   void set_accounts(std::vector<std::string> accounts);
   awaitable<void> run();
   void stop();
@@ -46,6 +47,7 @@ class directory_refresher {
   asio::steady_timer timer_;
   std::vector<std::string> accounts_;
   bool stopping_ = false;
+  bool reschedule_ = false;  ///< set_accounts() woke run() only to restart the interval
 };
 
 }  // namespace kazoo_bridge::kazoo

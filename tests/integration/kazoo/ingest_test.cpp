@@ -10,6 +10,7 @@
 #include <kazoo_bridge/common/time.hpp>
 #include <kazoo_bridge/kazoo/blackhole_client.hpp>
 #include <kazoo_bridge/kazoo/crossbar_client.hpp>
+#include <kazoo_bridge/kazoo/directory_refresher.hpp>
 #include <kazoo_bridge/net/http_response.hpp>
 #include <kazoo_bridge/net/http_server.hpp>
 #include <kazoo_bridge/net/router.hpp>
@@ -47,6 +48,7 @@ struct fake_crossbar {
   int auths = 0;
   int channel_requests = 0;
   int cdr_requests = 0;
+  int users_requests = 0;
   std::string last_cdr_query;
   nlohmann::json channels = nlohmann::json::array();
   net::router router;
@@ -65,6 +67,10 @@ struct fake_crossbar {
                                   {"data", {{"account_id", account}}}});
   }
   static awaitable<net::response> listing(fake_crossbar* self, net::request_context ctx) {
+    if (ctx.path().find("/users") != std::string_view::npos || ctx.path().find("/devices") != std::string_view::npos) {
+      if (ctx.path().find("/users") != std::string_view::npos) ++self->users_requests;
+      co_return net::json_response(http::status::ok, {{"status", "success"}, {"data", nlohmann::json::array()}});
+    }
     if (ctx.path().find("/channels") != std::string_view::npos) {
       ++self->channel_requests;
       co_return net::json_response(http::status::ok, {{"status", "success"}, {"data", self->channels}});
@@ -79,6 +85,10 @@ struct fake_crossbar {
     router.add(http::verb::get, "/v2/accounts/{id}/channels",
                [this](net::request_context c) { return listing(this, std::move(c)); });
     router.add(http::verb::get, "/v2/accounts/{id}/cdrs",
+               [this](net::request_context c) { return listing(this, std::move(c)); });
+    router.add(http::verb::get, "/v2/accounts/{id}/users",
+               [this](net::request_context c) { return listing(this, std::move(c)); });
+    router.add(http::verb::get, "/v2/accounts/{id}/devices",
                [this](net::request_context c) { return listing(this, std::move(c)); });
     net::server_options o;
     o.listen = "127.0.0.1:0";
@@ -323,6 +333,41 @@ TEST_F(ingest_fixture, a_refused_api_key_is_an_error_and_retried_with_backoff) {
   test::run_coro(ioc, [this] { return refused_key(this); }, 10s);
   EXPECT_NE(logs.text().find("kazoo rejected the API key"), std::string::npos);
   EXPECT_EQ(logs.text().find("bad-key"), std::string::npos);
+  finish();
+}
+
+awaitable<void> connect_twice(ingest_fixture* f) {
+  std::size_t answered = 0;
+  EXPECT_TRUE(co_await eventually([&] { return f->ws.received().size() == 1; }));
+  f->reply_to_subscribes(answered);
+  EXPECT_TRUE(co_await eventually([&] { return f->reconciles() == 1; }));
+  co_await pause(200ms);  // time for a second, redundant fetch to show up
+  EXPECT_EQ(f->crossbar.users_requests, 1) << "one directory fetch per connect (before reconciling)";
+  // A reconnect refreshes once more, again just before its reconciliation.
+  f->ws.drop();
+  answered = 0;
+  EXPECT_TRUE(co_await eventually([&] { return f->ws.connections() == 2 && f->ws.received().size() >= 2; }));
+  for (std::size_t i = 1; i < f->ws.received().size(); ++i) {
+    auto j = nlohmann::json::parse(f->ws.received()[i]);
+    nlohmann::json reply{{"action", "reply"}, {"request_id", j["request_id"]}, {"status", "success"},
+                         {"data", {{"subscribed", {j["data"]["binding"]}}}}};
+    f->ws.send_text(reply.dump());
+  }
+  EXPECT_TRUE(co_await eventually([&] { return f->reconciles() == 2; }));
+  co_await pause(200ms);
+  EXPECT_EQ(f->crossbar.users_requests, 2);
+}
+
+TEST_F(ingest_fixture, the_directory_is_fetched_once_per_connect) {
+  // Wired as application.cpp wires it: refreshed before each reconciliation, told the accounts once
+  // subscribed. Telling it the accounts used to wake its timer and fetch everything a second time.
+  make_client();
+  directory_refresher dir(ioc.get_executor(), cb, *tokens, std::chrono::hours(1), logs.logger());
+  spawn_logged(ioc.get_executor(), dir.run(), "directory", logs.logger());
+  client->before_reconcile = [&dir](std::string a) { return dir.refresh(std::move(a)); };
+  client->on_subscribed = [&dir](const std::vector<std::string>& accounts) { dir.set_accounts(accounts); };
+  test::run_coro(ioc, [this] { return connect_twice(this); }, 10s);
+  dir.stop();
   finish();
 }
 
