@@ -70,7 +70,7 @@ void drop_nulls(json& j) {
 class expander {
  public:
   expander(const scenario& s, const account& a, const instance& i) : s_(s), a_(a), i_(i) {
-    seed_state_ = fnv1a(s.name, i.seed * 0x100000001b3ULL + 0x5bd1e995ULL);
+    seed_state_ = seed_state_of(s.name, i.seed);
   }
 
   std::vector<timed_event> run() {
@@ -104,22 +104,8 @@ class expander {
     bool create_seen = false;
   };
 
-  std::string hex(std::string_view key, std::size_t n) {
-    std::uint64_t state = fnv1a(key, seed_state_);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    while (out.size() < n) {
-      auto v = splitmix(state);
-      for (int k = 0; k < 16 && out.size() < n; ++k) out += digits[(v >> (4 * k)) & 0xF];
-    }
-    return out;
-  }
-
-  std::string uuid(std::string_view key) {
-    auto h = hex(key, 32);
-    h[12] = '4';  // RFC 4122 version 4 shape, like FreeSWITCH's uuids
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-  }
+  std::string hex(std::string_view key, std::size_t n) const { return seeded_hex(seed_state_, key, n); }
+  std::string uuid(std::string_view key) const { return seeded_uuid(seed_state_, key); }
 
   std::string var(const std::string& name) const {
     if (auto it = i_.vars.find(name); it != i_.vars.end()) return it->second;
@@ -383,6 +369,28 @@ class expander {
 };
 
 }  // namespace
+
+std::uint64_t seed_state_of(std::string_view scenario_name, std::uint64_t seed) {
+  return fnv1a(scenario_name, seed * 0x100000001b3ULL + 0x5bd1e995ULL);
+}
+
+std::string seeded_hex(std::uint64_t seed_state, std::string_view key, std::size_t n) {
+  std::uint64_t state = fnv1a(key, seed_state);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    auto v = splitmix(state);
+    for (int k = 0; k < 16 && out.size() < n; ++k) out += digits[(v >> (4 * k)) & 0xF];
+  }
+  return out;
+}
+
+std::string seeded_uuid(std::uint64_t seed_state, std::string_view key) {
+  auto h = seeded_hex(seed_state, key, 32);
+  h[12] = '4';  // RFC 4122 version 4 shape, like FreeSWITCH's uuids
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
 
 std::vector<timed_event> expand(const scenario& s, const fixture& f, const instance& i) {
   const account* a = f.find_account(i.account_id);

@@ -13,47 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-// The seeded generators of scenario/expand.cpp (class expander), reproduced value for value: a
-// template must give the Call-IDs expand() would give for the same seed. build() checks that
-// against a real expand() every time, and the unit test checks every bundled scenario.
-constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL) {
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-std::uint64_t splitmix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t seed_state_of(std::string_view scenario_name, std::uint64_t seed) {
-  return fnv1a(scenario_name, seed * 0x100000001b3ULL + 0x5bd1e995ULL);
-}
-
-std::string seeded_hex(std::uint64_t seed_state, std::string_view key, std::size_t n) {
-  std::uint64_t state = fnv1a(key, seed_state);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n);
-  while (out.size() < n) {
-    auto v = splitmix(state);
-    for (unsigned k = 0; k < 16 && out.size() < n; ++k) out += digits[(v >> (4 * k)) & 0xF];
-  }
-  return out;
-}
-
-std::string seeded_uuid(std::uint64_t seed_state, std::string_view key) {
-  auto h = seeded_hex(seed_state, key, 32);
-  h[12] = '4';
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20);
-}
-
 void append_int(std::string& out, std::int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);

@@ -88,6 +88,15 @@ struct timed_event {
 /// Placeholders that cannot be resolved (unknown user, var...) are left in place verbatim.
 std::vector<timed_event> expand(const scenario& s, const fixture& f, const instance& i);
 
+/// The seeded generators behind an instance's ids (Call-IDs, ${rand}, interaction and PARK msg_ids):
+/// the same scenario name, seed and key always give the same value. expand() uses them, and the load
+/// generator's pre-expanded templates use them to produce the ids expand() would give.
+std::uint64_t seed_state_of(std::string_view scenario_name, std::uint64_t seed);
+/// `n` lower-case hex digits derived from (seed_state, key).
+std::string seeded_hex(std::uint64_t seed_state, std::string_view key, std::size_t n);
+/// A version-4-shaped UUID derived from (seed_state, key), like FreeSWITCH's call uuids.
+std::string seeded_uuid(std::uint64_t seed_state, std::string_view key);
+
 /// kz_amqp_util:encode/1 (§1.4): keeps [A-Za-z0-9-~_], space -> '+', every other byte -> %XX.
 std::string encode_call_id(std::string_view call_id);
 
