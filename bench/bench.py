@@ -334,7 +334,8 @@ def phase_latency(args):
                        "--speed", "10", "--duration", str(warm + measure + 2), "--seed", "11"])
         env.wait_subscribed()
         tail = subprocess.Popen([args.tail, "--db", env.db, "--duration", str(warm + measure),
-                                 "--skip", str(warm), "--interval-us", "1000"],
+                                 "--skip", str(warm), "--interval-us", "1000",
+                                 *(["--samples", args.latency_samples] if args.latency_samples else [])],
                                 stdout=subprocess.PIPE, text=True)
         samples = []
         time.sleep(warm)
@@ -546,6 +547,7 @@ def main():
     p.add_argument("--latency-calls-per-s", type=float, default=114)  # x 8.8 events/call = ~1,000/s
     p.add_argument("--latency-warmup", type=int, default=12)
     p.add_argument("--latency-window", type=int, default=30)
+    p.add_argument("--latency-samples", help="also write commit_tail's per-row samples to this CSV file")
     # ~4,400 channel events/s offered: more than the daemon processes here, and what kazoo-sim can
     # generate without starving its own writer (README: bottlenecks).
     p.add_argument("--tp-calls-per-s", default="150,300,450", help="comma-separated steps, calls/s")

@@ -164,7 +164,11 @@ struct application::impl {
   void start(application_hooks& hooks) {
     auto ex = ioc.get_executor();
     std::string reason;
-    auto opened = store::database::open(storage_options(cfg), reason);
+    auto options = storage_options(cfg);
+    // The daemon checkpoints on a thread of its own: SQLite's automatic checkpoint would run
+    // inside a commit, and every event queued behind it would wait for the copy and the fsync.
+    options.background_checkpoint_pages = 1000;  // SQLite's own threshold (8 MB of 8 KB pages)
+    auto opened = store::database::open(std::move(options), reason);
     if (!opened) throw std::runtime_error(reason.empty() ? opened.error().message() : reason);
     db = std::move(*opened);
     log_store->info("database open path={} schema_version={} synchronous={}", cfg.storage.database,

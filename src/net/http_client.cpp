@@ -118,6 +118,9 @@ awaitable<result<response>> http_client::send(client_request r) {
   tcp_stream.expires_at(connect_deadline);
   auto [cec, ep] = co_await tcp_stream.async_connect(*endpoints, use_nothrow);
   if (cec) co_return translate(cec);
+  // Requests go out whole, at once: no Nagle wait for the ACK of a previous write (curl does the same).
+  error_code nd_ec;
+  tcp_stream.socket().set_option(tcp::no_delay(true), nd_ec);
 
   if (!u->tls()) co_return co_await exchange(tcp_stream, std::move(req), deadline, opts_.max_body);
 

@@ -177,6 +177,12 @@ awaitable<error_code> open_tcp(beast::tcp_stream& stream, url u, clock::time_poi
   }
   stream.expires_at(deadline);
   auto [ec, ep] = co_await stream.async_connect(endpoints, use_nothrow);
+  if (!ec) {
+    // Subscribes, pongs and close frames are small writes: send them at once, not after Nagle's
+    // wait for an ACK of the previous write.
+    error_code nd_ec;
+    stream.socket().set_option(tcp::no_delay(true), nd_ec);
+  }
   co_return translate(ec);
 }
 

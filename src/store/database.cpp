@@ -18,6 +18,7 @@
 
 #include <kazoo_bridge/common/time.hpp>
 
+#include "store/checkpointer.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite.hpp"
 
@@ -150,6 +151,8 @@ struct database::impl {
   // first use, so each query can use the matching index instead of `? IS NULL OR col = ?`.
   std::array<statement, 8> events_by_filter;
   std::unordered_map<std::string_view, const call_row*> newest_call;  // commit_in_transaction()
+  // After `db`: destroyed (its thread joined) before the writer connection closes.
+  std::unique_ptr<detail::checkpointer> checkpointer;
 
   // Records SQLite's message for the last failure and returns the error, for `return fail(ec);`.
   error_code fail(error_code ec) {
@@ -405,6 +408,12 @@ result<std::unique_ptr<database>> database::open(options o, std::string& reason)
   }
   if (auto ec = p->migrate(reason)) return ec;
   if (auto ec = p->prepare_all(reason)) return ec;
+  if (p->opts.background_checkpoint_pages > 0 && !memory) {
+    auto c = detail::checkpointer::start(p->opts.path, p->opts.background_checkpoint_pages, reason);
+    if (!c) return c.error();
+    p->checkpointer = std::move(*c);
+    p->checkpointer->attach(db);
+  }
   return std::unique_ptr<database>(new database(std::move(p)));
 }
 
@@ -412,6 +421,16 @@ database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 database::~database() = default;
 
 int database::schema_version() const { return impl_->version; }
+
+checkpoint_stats database::checkpoints() const {
+  if (!impl_->checkpointer) return {};
+  const auto s = impl_->checkpointer->snapshot();
+  return {s.checkpoints, s.failures, s.last_wal_pages, s.last_copied_pages};
+}
+
+bool database::wait_for_checkpoints(std::uint64_t n, std::chrono::milliseconds timeout) const {
+  return impl_->checkpointer && impl_->checkpointer->wait_for(n, timeout);
+}
 
 int database::latest_schema_version() {
   auto all = detail::embedded_migrations();

@@ -2,6 +2,7 @@
 /// The SQLite database of kazoo-bridge: opening (WAL, pragmas, embedded migrations), the atomic
 /// commit of a batch, and the read queries of the CLI and the HTTP API.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -66,6 +67,12 @@ class database {
   result<std::string> synchronous_mode();
   /// The connection's PRAGMA journal_mode, read back: "wal" for a file, "memory" for ":memory:".
   result<std::string> journal_mode();
+
+  /// The background checkpointer's counters (all zero without options::background_checkpoint_pages).
+  checkpoint_stats checkpoints() const;
+  /// Blocks until `n` background checkpoints have completed or `timeout` passed (false). For tests
+  /// and tools; false at once without a background checkpointer.
+  bool wait_for_checkpoints(std::uint64_t n, std::chrono::milliseconds timeout) const;
 
   /// PRAGMA user_version after open(): the last migration applied.
   int schema_version() const;

@@ -17,6 +17,18 @@ struct options {
   std::string path{};                  ///< file path; ":memory:" for a private in-memory database
   std::string synchronous = "normal";  ///< "normal" or "full" (PRAGMA synchronous, WAL mode)
   std::chrono::milliseconds busy_timeout{5000};  ///< how long a statement waits for another writer
+  /// 0: SQLite's automatic checkpoints, run by the commit that fills the WAL to 1,000 pages.
+  /// N > 0: checkpoints run on a thread of their own once the WAL holds N pages, so no commit
+  /// waits for the copy into the database file and its fsync (the daemon; not the CLI).
+  int background_checkpoint_pages = 0;
+};
+
+/// What the background checkpointer has done (database::checkpoints()).
+struct checkpoint_stats {
+  std::uint64_t checkpoints = 0;      ///< completed checkpoints
+  std::uint64_t failures = 0;         ///< failed attempts (retried at the next commit)
+  std::int64_t last_wal_pages = 0;    ///< WAL pages seen by the last checkpoint
+  std::int64_t last_copied_pages = 0; ///< of which copied into the database file
 };
 
 /// One lifecycle event (table call_events).

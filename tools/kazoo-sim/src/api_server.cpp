@@ -49,6 +49,11 @@ awaitable<void> api_server::run() {
       log_->warn("api accept failed ec={}", ec.message());
       continue;
     }
+    {
+      // Crossbar runs on Cowboy/Ranch too: nodelay by default (see ws_server.cpp).
+      boost::system::error_code nd_ec;
+      socket.set_option(kazoo_bridge::tcp::no_delay(true), nd_ec);
+    }
     kazoo_bridge::spawn_logged(acceptor_.get_executor(), run_session(std::move(socket)),
                                "api_session", log_);
   }

@@ -121,6 +121,11 @@ awaitable<void> ws_server::run() {
       log_->warn("ws accept failed ec={}", ec.message());
       continue;
     }
+    // Kazoo's blackhole runs on Cowboy/Ranch, whose TCP listeners set nodelay by default (Ranch's
+    // ranch_tcp: `nodelay (true)`): every event frame leaves at once instead of waiting, under
+    // Nagle's algorithm, for the ACK of the previous one (which the receiver may delay 40 ms).
+    boost::system::error_code nd_ec;
+    socket.set_option(kazoo_bridge::tcp::no_delay(true), nd_ec);
     kazoo_bridge::spawn_logged(acceptor_.get_executor(), run_session(std::move(socket)),
                                "ws_session", log_);
   }
