@@ -90,7 +90,7 @@ awaitable<auth_outcome> authenticate(deps_ptr d, request_meta m) {
     return kv.first == "access_token";
   });
   if (token_in_query) {
-    // RFC 6750 §2.3 says SHOULD NOT and RFC 9700 §2.4 / OAuth 2.1 drop it: URLs end up in logs and
+    // RFC 6750 §2.3 says SHOULD NOT; RFC 9700 and OAuth 2.1 drop the method: URLs end up in logs and
     // Referer headers. Refused even when a header is present too (one method per request, §2).
     co_return auth_outcome{std::nullopt,
                            challenge(m, *d, http::status::bad_request, "invalid_request",
