@@ -1,4 +1,5 @@
 #include <kazoo_bridge/app/application.hpp>
+#include <kazoo_bridge/app/http_routes.hpp>
 
 #include <atomic>
 #include <stdexcept>
@@ -7,7 +8,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
-#include <kazoo_bridge/api/ops_routes.hpp>
 #include <kazoo_bridge/app/pipeline.hpp>
 #include <kazoo_bridge/app/sd_notify.hpp>
 #include <kazoo_bridge/common/metrics.hpp>
@@ -19,6 +19,7 @@
 #include <kazoo_bridge/net/http_server.hpp>
 #include <kazoo_bridge/net/router.hpp>
 #include <kazoo_bridge/net/tls.hpp>
+#include <kazoo_bridge/store/call_history.hpp>
 #include <kazoo_bridge/store/committer.hpp>
 #include <kazoo_bridge/store/database.hpp>
 
@@ -45,6 +46,12 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
   }
 }
 
+// Without the OAuth server no access token has been issued, so every token is unknown (401). The
+// oauth module's authenticate() replaces this when it is wired in.
+awaitable<result<std::optional<api::caller>>> no_token_is_valid(std::string) {
+  co_return std::optional<api::caller>{};
+}
+
 }  // namespace
 
 /// Calls that ended this recently before a start are remembered (reconciliation overlap is 2 minutes).
@@ -66,6 +73,7 @@ struct application::impl {
   metrics_registry metrics;
 
   std::unique_ptr<store::database> db;
+  std::unique_ptr<store::call_history> history;  // the API's reads; DB thread only
   std::unique_ptr<store::committer> committer;
   calls::tracker tracker;
   std::shared_ptr<asio::ssl::context> client_tls;
@@ -222,10 +230,15 @@ struct application::impl {
       tracker.set_directory(account, std::move(d));
     };
 
-    api::add_ops_routes(router,
-                        {.database_open = [this] { return db != nullptr; },
-                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
-                        metrics);
+    history = std::make_unique<store::call_history>(*db);
+    add_http_routes(router, {.probes = {.database_open = [this] { return db != nullptr; },
+                                        .kazoo_subscribed = [this] { return ingest->subscribed(); }},
+                             .metrics = metrics,
+                             .v1 = {.authenticate = no_token_is_valid,
+                                    .db_thread = db_pool,
+                                    .history = *history,
+                                    .log = log_api,
+                                    .options = {}}});
     net::server_options so;
     so.listen = cfg.server.listen;
     so.max_header_bytes = cfg.server.max_header_bytes;

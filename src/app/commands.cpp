@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <kazoo_bridge/api/call_json.hpp>
 #include <kazoo_bridge/app/application.hpp>
 #include <kazoo_bridge/app/cli.hpp>
 #include <kazoo_bridge/common/log.hpp>
@@ -114,15 +115,8 @@ int run_calls(const cli_args& a, std::ostream& out) {
   auto rows = db->recent_calls(limit);
   if (!rows) throw std::runtime_error("cannot read calls: " + rows.error().message());
   if (a.has("json")) {
-    for (const auto& row : *rows) {
-      auto j = nlohmann::json::parse(row.snapshot, nullptr, false);
-      if (!j.is_object()) j = nlohmann::json::object();
-      j["call_id"] = row.call_id;
-      j["account_id"] = row.account_id;
-      j["status"] = row.status;
-      j["answered"] = row.answered;
-      out << j.dump() << "\n";
-    }
+    // The same JSON as GET /api/v1/calls returns.
+    for (const auto& row : *rows) out << api::call_json(row).dump() << "\n";
     return 0;
   }
   out << std::left << std::setw(21) << "STARTED (UTC)" << std::setw(10) << "DIRECTION" << std::setw(32) << "FROM"

@@ -60,6 +60,22 @@ store::call_row to_row(const calls::call_record& c) {
   return r;
 }
 
+void add_parties(const calls::lifecycle_event& e, std::unordered_set<std::string>& seen,
+                 std::vector<store::party_row>& out) {
+  // Every user a call ever names reaches a lifecycle event's payload: the internal caller as
+  // from_user_id (set with the A-leg, before call.started), each user rung, answering or taking a
+  // transfer as user_id of that event, and the call's final user in call.ended. So the events
+  // alone give the parties; call rows (one per flush, many more of them) are not looked at.
+  for (const char* key : {"user_id", "from_user_id"}) {
+    auto user = string_key(e.payload, key);
+    if (!user || user->empty()) continue;
+    std::string pair = e.call_id;
+    pair += '\n';
+    pair += *user;
+    if (seen.insert(std::move(pair)).second) out.push_back({e.call_id, std::move(*user)});
+  }
+}
+
 calls::call_record from_row(const store::call_row& r) {
   calls::call_record c;
   c.call_id = r.call_id;
@@ -102,7 +118,10 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
         .inc();
     if (on_event) on_event(e);
     b.events.push_back(to_row(e));
+    // Once per batch per (call, user): a pair stored earlier costs the DB thread one key lookup.
+    add_parties(e, party_seen_, b.parties);
   }
+  party_seen_.clear();
   // One row per call: the tracker reports a call once per flush, however many frames touched it.
   b.calls.reserve(out.calls.size());
   for (const auto& c : out.calls) b.calls.push_back(to_row(c));

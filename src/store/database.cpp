@@ -144,7 +144,7 @@ struct database::impl {
   int version = 0;
   std::string last_error;
 
-  statement insert_event, insert_outbox, upsert_call, correct_started, upsert_meta;
+  statement insert_event, insert_outbox, upsert_call, correct_started, upsert_meta, insert_party;
   statement recent_calls, open_calls, find_call, get_meta, count_events, count_outbox, due_outbox;
   statement synchronous, journal_mode;
   // events(): one statement per combination of filters (call_id, type, account_id), prepared on
@@ -173,7 +173,7 @@ error_code database::impl::prepare_all(std::string& reason) {
     statement* st;
     std::string sql;
   };
-  std::array<spec, 14> specs{{
+  std::array<spec, 15> specs{{
       {&insert_event,
        fmt::format("INSERT INTO call_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                    "ON CONFLICT (id) DO NOTHING",
@@ -201,6 +201,10 @@ error_code database::impl::prepare_all(std::string& reason) {
       {&upsert_meta,
        "INSERT INTO meta (key, value) VALUES (?1, ?2) "
        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+      // A pair already stored is a primary-key lookup without a write (WITHOUT ROWID: the table
+      // is its key, migrations/0003_call_parties.sql).
+      {&insert_party,
+       "INSERT INTO call_parties (call_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"},
       {&recent_calls,
        fmt::format("SELECT {} FROM calls ORDER BY started_at_ms DESC, rowid DESC LIMIT ?1",
                    call_columns)},
@@ -440,6 +444,8 @@ int database::latest_schema_version() {
 const std::string& database::last_error() const { return impl_->last_error; }
 const std::string& database::path() const { return impl_->opts.path; }
 
+sqlite3* database::handle() const { return impl_->db.get(); }
+
 result<commit_stats> database::commit(const batch& b) { return commit(std::span<const batch>(&b, 1)); }
 
 result<commit_stats> database::commit(std::span<const batch> batches) {
@@ -519,6 +525,12 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
       fix.bind_static(1, c.call_id);
       fix.bind(2, c.started_at_ms);
       if (auto s = fix.step(); !s) return fail(s.error());
+    }
+    for (const party_row& p : b.parties) {
+      statement::use u(insert_party);
+      u.bind_static(1, p.call_id);
+      u.bind_static(2, p.user_id);
+      if (auto s = u.step(); !s) return fail(s.error());
     }
     for (const auto& [key, value] : b.meta) {
       statement::use u(upsert_meta);

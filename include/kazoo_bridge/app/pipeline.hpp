@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -23,6 +25,10 @@ namespace kazoo_bridge::app {
 store::event_row to_row(const calls::lifecycle_event& e);
 store::call_row to_row(const calls::call_record& c);
 calls::call_record from_row(const store::call_row& r);
+/// Appends the users `e` names (user_id, from_user_id) as parties of its call, each (call, user)
+/// pair once per `seen` set (the caller clears it per batch).
+void add_parties(const calls::lifecycle_event& e, std::unordered_set<std::string>& seen,
+                 std::vector<store::party_row>& out);
 
 /// The meta key of the feed position: the newest moment up to which we had Kazoo's event feed (the last
 /// event, or "now" while subscribed and quiet). CDR reconciliation after a restart starts there, so a quiet
@@ -76,6 +82,7 @@ class pipeline {
   gauge& active_calls_;
   counter& tracker_errors_;
   std::unordered_map<std::string, counter*> kazoo_counters_, lifecycle_counters_;
+  std::unordered_set<std::string> party_seen_;  // emit(): (call, user) pairs of the batch being built
 };
 
 }  // namespace kazoo_bridge::app

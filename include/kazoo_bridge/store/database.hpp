@@ -1,6 +1,6 @@
 #pragma once
 /// The SQLite database of kazoo-bridge: opening (WAL, pragmas, embedded migrations), the atomic
-/// commit of a batch, and the read queries of the CLI and the HTTP API.
+/// commit of a batch, and the read queries of the CLI (the HTTP API's are in call_history.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -14,7 +14,11 @@
 #include <kazoo_bridge/store/error.hpp>
 #include <kazoo_bridge/store/rows.hpp>
 
+struct sqlite3;
+
 namespace kazoo_bridge::store {
+
+class call_history;
 
 /// One SQLite connection in WAL mode.
 ///
@@ -41,7 +45,8 @@ class database {
   /// BEGIN IMMEDIATE; insert events (an id already stored is a duplicate: ignored and counted, the
   /// stored row is not changed); insert outbox rows (ignored for an (event, destination) already
   /// queued); upsert calls (the last row given for a call wins; a stored call keeps the account_id
-  /// it was first stored with, a call never moves between accounts); upsert meta; COMMIT.
+  /// it was first stored with, a call never moves between accounts); insert parties (a
+  /// (call, user) pair already stored is ignored); upsert meta; COMMIT.
   /// The rows are bound without a copy: they must not change while commit() runs.
   /// All or nothing: on any error the transaction is rolled back and nothing is visible.
   result<commit_stats> commit(const batch& b);
@@ -84,6 +89,10 @@ class database {
   const std::string& path() const;
 
  private:
+  // The store's read models in their own files (call_history) share this connection.
+  friend class call_history;
+  sqlite3* handle() const;
+
   struct impl;
   explicit database(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;

@@ -73,12 +73,19 @@ struct outbox_entry {
   std::optional<std::string> last_error{};
 };
 
+/// A user who takes part in a call (table call_parties): the caller, a user rung, the answering
+/// agent, a transfer target. A pair already stored is ignored.
+struct party_row {
+  std::string call_id{}, user_id{};
+};
+
 /// What one commit writes, all or nothing.
 struct batch {
   std::vector<event_row> events{};
   std::vector<call_row> calls{};
   std::vector<std::pair<std::string, std::string>> meta{};  ///< key/value upserts, e.g. last_event_at
   std::vector<outbox_row> outbox{};                       ///< deliveries of these (or stored) events
+  std::vector<party_row> parties{};                       ///< users seen on calls (duplicates ignored)
 };
 
 struct commit_stats {

@@ -8,6 +8,10 @@
 
 #include <kazoo_bridge/app/pipeline.hpp>
 #include <kazoo_bridge/calls/frame.hpp>
+#include <kazoo_bridge/store/call_history.hpp>
+
+#include <map>
+#include <set>
 
 #include "support/log_capture.hpp"
 #include "support/run_coro.hpp"
@@ -106,6 +110,60 @@ TEST_F(pipeline_fixture, stop_drains_buffered_frames_into_the_database) {
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(*last, "1718000000000");
   EXPECT_NE(metrics.render().find("kazoo_bridge_lifecycle_events_total{type=\"call.parked\"} 1"), std::string::npos);
+}
+
+TEST_F(pipeline_fixture, every_user_an_event_names_becomes_a_party_of_its_call) {
+  // The calls a `calls`-scope user sees through the API (call_parties): the internal caller, each
+  // ring group member rung, the answering user and the transfer target.
+  std::vector<calls::frame> frames;
+  std::uint64_t seed = 10;
+  for (const char* name : {"ring_group_lose_race", "blind_transfer", "internal", "click_to_call"}) {
+    auto f = scenario_frames(name, ++seed);
+    frames.insert(frames.end(), f.begin(), f.end());
+  }
+  spawn_logged(ioc.get_executor(), committer.run(), "committer", logs.logger());
+  spawn_logged(ioc.get_executor(), run_pipe(this), "pipeline", logs.logger());
+  test::run_coro(ioc, [this, frames]() { return feed_and_stop(this, frames); }, 10s);
+  ioc.run_for(2s);
+
+  std::map<std::string, std::set<std::string>> named;  // call -> users its events name
+  for (const auto& e : db->events({.call_id = {}, .type = {}, .account_id = {}, .limit = 1000}).value()) {
+    auto p = nlohmann::json::parse(e.payload);
+    for (const char* key : {"user_id", "from_user_id"}) {
+      if (p[key].is_string()) named[e.call_id].insert(p[key].get<std::string>());
+    }
+  }
+  ASSERT_EQ(named.size(), 4u) << "one call per scenario, each with at least one user";
+  store::call_history history(*db);
+  std::size_t max_parties = 0;
+  for (const auto& [call_id, users] : named) {
+    max_parties = std::max(max_parties, users.size());
+    for (const auto& u : users) {
+      auto found = history.find_call(acme, call_id, u);
+      ASSERT_TRUE(found);
+      EXPECT_TRUE(found->has_value()) << u << " is a party of " << call_id;
+    }
+    auto stranger = history.find_call(acme, call_id, std::string("someone-else"));
+    ASSERT_TRUE(stranger);
+    EXPECT_FALSE(stranger->has_value());
+  }
+  EXPECT_GE(max_parties, 2u) << "a ring group or a transfer involves several users";
+}
+
+TEST(pipeline_rows, parties_are_taken_once_per_batch_from_user_id_and_from_user_id) {
+  calls::lifecycle_event a, b, c;
+  a.call_id = b.call_id = "c1";
+  c.call_id = "c2";
+  a.payload = {{"user_id", "u1"}, {"from_user_id", "u0"}};
+  b.payload = {{"user_id", "u1"}, {"from_user_id", nullptr}};  // u1 again: not repeated
+  c.payload = {{"user_id", nullptr}, {"from_user_id", ""}};     // nobody
+  std::unordered_set<std::string> seen;
+  std::vector<store::party_row> out;
+  for (const auto* e : {&a, &b, &c}) add_parties(*e, seen, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].call_id, "c1");
+  EXPECT_EQ(out[0].user_id, "u1");
+  EXPECT_EQ(out[1].user_id, "u0");
 }
 
 TEST(pipeline_rows, call_records_survive_the_round_trip_through_the_store_row) {

@@ -61,7 +61,7 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
   auto opened = database::open({.path = path}, reason);
   ASSERT_TRUE(opened) << reason;
   auto& db = **opened;
-  EXPECT_EQ(db.schema_version(), 2);
+  EXPECT_EQ(db.schema_version(), database::latest_schema_version());
 
   // Events: same rows, same order (occurred_at, then seq), same payload bytes.
   auto evs = db.events({.call_id = "c1"}).value();
@@ -97,7 +97,7 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
 
   {
     raw_sqlite raw(path);
-    EXPECT_EQ(raw.scalar("PRAGMA user_version"), 2);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), database::latest_schema_version());
     // The seq values themselves survive, not only their order.
     EXPECT_EQ(raw.scalar("SELECT seq FROM call_events WHERE id = 'evt_a'"), 5);
     EXPECT_EQ(raw.scalar("SELECT seq FROM call_events WHERE id = 'evt_c'"), 12);
@@ -131,6 +131,32 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
   ASSERT_EQ(raw.exec("PRAGMA foreign_keys = ON; DELETE FROM call_events WHERE id = 'evt_b'"), SQLITE_OK);
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM outbox WHERE event_id = 'evt_b'"), 0);
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM outbox"), 2);
+}
+
+TEST(Upgrade, PartiesOfCallsStoredBeforeVersion3AreFilledIn) {
+  // 0003 backfills call_parties from what older versions stored: the events' user_id, the calls'
+  // user_id and the snapshot's from_user_id (the internal caller).
+  kazoo_bridge::test::temp_dir dir;
+  const auto path = dir.file("kb.db");
+  make_version_1(path);
+  populate(path);
+  {
+    raw_sqlite raw(path);
+    ASSERT_EQ(raw.exec(R"(
+      INSERT INTO calls (call_id, account_id, status, direction, answered, user_id, started_at_ms,
+                         updated_at_ms, snapshot, state)
+      VALUES ('c3', 'acc1', 'answered', 'internal', 1, 'u2', 4000, 4000, '{"from_user_id":"u9"}', '{}'),
+             ('c4', 'acc1', 'ended', 'inbound', 0, NULL, 5000, 5000, '{"from_user_id":null}', '{}');
+    )"),
+              SQLITE_OK);
+  }
+  auto opened = database::open({.path = path});
+  ASSERT_TRUE(opened);
+  raw_sqlite raw(path);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM call_parties"), 3);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM call_parties WHERE call_id = 'c1' AND user_id = 'u1'"), 1);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM call_parties WHERE call_id = 'c3' AND user_id = 'u2'"), 1);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM call_parties WHERE call_id = 'c3' AND user_id = 'u9'"), 1);
 }
 
 TEST(Upgrade, ForeignKeysAreOnAgainAfterMigrating) {
