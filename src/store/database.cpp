@@ -411,6 +411,8 @@ result<std::unique_ptr<database>> database::open(options o, std::string& reason)
 database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 database::~database() = default;
 
+::sqlite3* database::native_handle() const { return impl_->db.get(); }
+
 int database::schema_version() const { return impl_->version; }
 
 int database::latest_schema_version() {

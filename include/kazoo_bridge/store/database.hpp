@@ -13,6 +13,8 @@
 #include <kazoo_bridge/store/error.hpp>
 #include <kazoo_bridge/store/rows.hpp>
 
+struct sqlite3;
+
 namespace kazoo_bridge::store {
 
 /// One SQLite connection in WAL mode.
@@ -77,6 +79,8 @@ class database {
   const std::string& path() const;
 
  private:
+  friend class oauth_store;  // runs its statements on this connection (oauth_store.hpp)
+  ::sqlite3* native_handle() const;
   struct impl;
   explicit database(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
