@@ -61,7 +61,7 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
   auto opened = database::open({.path = path}, reason);
   ASSERT_TRUE(opened) << reason;
   auto& db = **opened;
-  EXPECT_EQ(db.schema_version(), 2);
+  EXPECT_EQ(db.schema_version(), database::latest_schema_version());
 
   // Events: same rows, same order (occurred_at, then seq), same payload bytes.
   auto evs = db.events({.call_id = "c1"}).value();
@@ -97,7 +97,7 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
 
   {
     raw_sqlite raw(path);
-    EXPECT_EQ(raw.scalar("PRAGMA user_version"), 2);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), database::latest_schema_version());
     // The seq values themselves survive, not only their order.
     EXPECT_EQ(raw.scalar("SELECT seq FROM call_events WHERE id = 'evt_a'"), 5);
     EXPECT_EQ(raw.scalar("SELECT seq FROM call_events WHERE id = 'evt_c'"), 12);
