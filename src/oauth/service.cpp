@@ -172,7 +172,10 @@ std::int64_t service::now() const { return opts_.clock != nullptr ? opts_.clock(
 
 awaitable<std::variant<std::optional<client_info>, error_code>> service::find_client(std::string client_id) {
   auto* st = &store_;
-  auto r = co_await offload(db_pool_, [st, client_id]() { return st->find_client(client_id); });
+  // The work is a named lambda handed to offload(): GCC 12 destroys the captures of a lambda temporary
+  // inside a co_await expression twice (see common/asio.hpp).
+  auto work = [st, client_id]() { return st->find_client(client_id); };
+  auto r = co_await offload(db_pool_, work);
   if (!r) co_return r.error();
   if (!*r) co_return std::optional<client_info>{};
   co_return std::optional<client_info>(to_client_info(**r));
@@ -364,7 +367,8 @@ awaitable<authorize_outcome> service::login(param_list form, std::string browser
   row.created_at_ms = now();
   row.expires_at_ms = row.created_at_ms + std::chrono::duration_cast<std::chrono::milliseconds>(opts_.code_ttl).count();
   auto* st = &store_;
-  auto ec = co_await offload(db_pool_, [st, row]() { return st->add_code(row); });
+  auto work = [st, row]() { return st->add_code(row); };
+  auto ec = co_await offload(db_pool_, work);
   if (ec) {
     login_unavailable_.inc();
     log_->warn("oauth code not stored ec={}", ec.message());
@@ -392,7 +396,7 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
   const auto t = now();
   auto* code_counter = &issued_code_;
   auto* refresh_counter = &issued_refresh_;
-  auto out = co_await offload(db_pool_, [st, log, opts, t, cred, grant, code_counter, refresh_counter]() -> json_outcome {
+  auto work = [st, log, opts, t, cred, grant, code_counter, refresh_counter]() -> json_outcome {
     auto c = st->find_client(cred.client_id);
     if (!c) return unavailable();
     std::optional<client_info> info;
@@ -474,7 +478,8 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
                 rt.account_id, rt.user_id, verdict == refresh_verdict::grace_reissue);
       return {json_outcome(std::move(*issued)), true};
     });
-  });
+  };
+  auto out = co_await offload(db_pool_, work);
   co_return out;
 }
 
@@ -489,7 +494,7 @@ awaitable<std::optional<token_error>> service::revoke(param_list body, std::stri
   auto* log = log_.get();
   const auto t = now();
   auto hash = sha256_hex(*token);
-  auto out = co_await offload(db_pool_, [st, log, t, cred, hash]() -> std::optional<token_error> {
+  auto work = [st, log, t, cred, hash]() -> std::optional<token_error> {
     auto c = st->find_client(cred.client_id);
     if (!c) return unavailable();
     std::optional<client_info> info;
@@ -505,7 +510,8 @@ awaitable<std::optional<token_error>> service::revoke(param_list body, std::stri
     if (!n) return unavailable();
     log->info("oauth token revoked kind={} client={} rows={}", (*row)->kind, cred.client_id, *n);
     return std::nullopt;
-  });
+  };
+  auto out = co_await offload(db_pool_, work);
   co_return out;
 }
 
@@ -521,7 +527,7 @@ awaitable<json_outcome> service::introspect(param_list body, std::string authori
   const auto grace_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.refresh_grace).count();
   const auto issuer = opts_.issuer;
   auto hash = sha256_hex(*token);
-  auto out = co_await offload(db_pool_, [st, t, grace_ms, issuer, cred, hash]() -> json_outcome {
+  auto work = [st, t, grace_ms, issuer, cred, hash]() -> json_outcome {
     auto c = st->find_client(cred.client_id);
     if (!c) return unavailable();
     std::optional<client_info> info;
@@ -546,7 +552,8 @@ awaitable<json_outcome> service::introspect(param_list body, std::string authori
                 {"exp", tk.expires_at_ms / 1000},
                 {"iat", tk.issued_at_ms / 1000},
                 {"iss", issuer}};
-  });
+  };
+  auto out = co_await offload(db_pool_, work);
   co_return out;
 }
 
@@ -572,7 +579,8 @@ awaitable<result<std::optional<access>>> service::authenticate(std::string beare
   if (bearer_token.empty() || bearer_token.size() > max_param_length) co_return std::optional<access>{};
   auto* st = &store_;
   auto hash = sha256_hex(bearer_token);
-  auto row = co_await offload(db_pool_, [st, hash]() { return st->find_token(hash); });
+  auto work = [st, hash]() { return st->find_token(hash); };
+  auto row = co_await offload(db_pool_, work);
   if (!row) co_return row.error();
   const auto t = now();
   if (!*row) co_return std::optional<access>{};
