@@ -367,7 +367,15 @@ awaitable<authorize_outcome> service::login(param_list form, std::string browser
   row.created_at_ms = now();
   row.expires_at_ms = row.created_at_ms + std::chrono::duration_cast<std::chrono::milliseconds>(opts_.code_ttl).count();
   auto* st = &store_;
-  auto work = [st, row]() { return st->add_code(row); };
+  // Housekeeping rides on every 100th login (the first one included): codes and tokens expired for
+  // a day are deleted, so the tables do not grow without bound and no timer task is needed.
+  const bool purge = logins_ % 100 == 0;
+  ++logins_;
+  auto work = [st, row, purge]() {
+    auto ec = st->add_code(row);
+    if (!ec && purge) (void)st->purge_expired(row.created_at_ms - 24 * 3600 * 1000);
+    return ec;
+  };
   auto ec = co_await offload(db_pool_, work);
   if (ec) {
     login_unavailable_.inc();

@@ -113,6 +113,7 @@ class service {
   std::shared_ptr<spdlog::logger> log_;
   std::string form_key_;  ///< per-process HMAC key of login forms (a restart invalidates open forms)
   login_throttle throttle_;
+  std::uint64_t logins_ = 0;  ///< successful logins, for the periodic purge of expired rows
   counter &login_ok_, &login_failed_, &login_throttled_, &login_unavailable_;
   counter &issued_code_, &issued_refresh_;
 };
