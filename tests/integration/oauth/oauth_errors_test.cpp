@@ -175,3 +175,34 @@ TEST_F(oauth_test, a_busy_database_is_503_on_the_token_endpoint_never_4xx) {
 
 }  // namespace
 }  // namespace kazoo_bridge::oauth::test
+
+namespace kazoo_bridge::oauth::test {
+namespace {
+
+TEST_F(oauth_test, expired_codes_and_codes_of_another_client_are_invalid_grant) {
+  start();
+  std::string problem;
+  auto other = register_client(*st, "Other app", {redirect_uri}, false, false, problem);
+  ASSERT_TRUE(other) << problem;
+  run_coro(
+      ioc,
+      [&]() -> awaitable<void> {
+        auto code = co_await login_for_code();
+        // Another client presenting alice's code (with its own valid credentials).
+        const kv stolen{{"grant_type", "authorization_code"}, {"code", code},  {"client_id", other->client_id},
+                        {"client_secret", *other->client_secret}, {"code_verifier", verifier}};
+        auto r = co_await token_request(stolen);
+        EXPECT_EQ(r.status, 400u);
+        EXPECT_EQ(r.j().value("error", ""), "invalid_grant");
+        // The code lives 60 s.
+        clock_offset_ms = 60'001;
+        auto late = co_await exchange_code(code);
+        EXPECT_EQ(late.status, 400u);
+        EXPECT_EQ(late.j().value("error", ""), "invalid_grant");
+        EXPECT_NE(late.j().value("error_description", "").find("expired"), std::string::npos);
+      },
+      std::chrono::seconds(20));
+}
+
+}  // namespace
+}  // namespace kazoo_bridge::oauth::test
