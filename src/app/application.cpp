@@ -21,7 +21,9 @@
 #include <kazoo_bridge/net/tls.hpp>
 #include <kazoo_bridge/store/call_history.hpp>
 #include <kazoo_bridge/store/committer.hpp>
+#include <kazoo_bridge/oauth/service.hpp>
 #include <kazoo_bridge/store/database.hpp>
+#include <kazoo_bridge/store/oauth_store.hpp>
 
 namespace kazoo_bridge::app {
 namespace {
@@ -46,12 +48,6 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
   }
 }
 
-// Without the OAuth server no access token has been issued, so every token is unknown (401). The
-// oauth module's authenticate() replaces this when it is wired in.
-awaitable<result<std::optional<api::caller>>> no_token_is_valid(std::string) {
-  co_return std::optional<api::caller>{};
-}
-
 }  // namespace
 
 /// Calls that ended this recently before a start are remembered (reconciliation overlap is 2 minutes).
@@ -64,9 +60,26 @@ store::options storage_options(const config::config& cfg) {
   return o;
 }
 
+oauth::service_options oauth_options(const config::config& cfg) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  const auto& o = cfg.oauth;
+  oauth::service_options so;
+  so.issuer = cfg.server.public_url;
+  so.access_token_ttl = duration_cast<seconds>(o.access_token_ttl);
+  so.refresh_token_ttl = duration_cast<seconds>(o.refresh_token_ttl);
+  so.refresh_grace = duration_cast<seconds>(o.refresh_grace);
+  so.code_ttl = duration_cast<seconds>(o.code_ttl);
+  so.form_ttl = duration_cast<seconds>(o.login_form_ttl);
+  so.throttle = oauth::login_throttle_options{.per_ip = o.login_attempts_per_ip,
+                                              .per_user = o.login_attempts_per_user,
+                                              .window_ms = o.login_window.count()};
+  return so;
+}
+
 struct application::impl {
   config::config cfg;
-  std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls;
+  std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls, log_oauth;
 
   asio::io_context ioc{1};
   asio::thread_pool db_pool{1};
@@ -84,6 +97,9 @@ struct application::impl {
   std::unique_ptr<kazoo::blackhole_client> ingest;
   std::unique_ptr<kazoo::directory_refresher> directory;
   std::unique_ptr<pipeline> pipe;
+  std::unique_ptr<store::oauth_store> oauth_store;      // on db's connection, used on the DB thread only
+  std::unique_ptr<kazoo::crossbar_client> oauth_crossbar;  // user logins, logged under "oauth"
+  std::unique_ptr<oauth::service> oauth;
   net::router router;
   std::unique_ptr<net::http_server> server;
   asio::steady_timer watchdog_timer{ioc};
@@ -100,6 +116,7 @@ struct application::impl {
         log_store(logs.get("store")),
         log_api(logs.get("api")),
         log_calls(logs.get("calls")),
+        log_oauth(logs.get("oauth")),
         tracker(calls::tracker_options{.include_internal_calls = cfg.kazoo.include_internal_calls,
                                        .stale_call_timeout_ms = cfg.kazoo.stale_call_timeout.count()}) {}
 
@@ -230,15 +247,23 @@ struct application::impl {
       tracker.set_directory(account, std::move(d));
     };
 
+    oauth_store = std::make_unique<store::oauth_store>(*db);
+    oauth_crossbar = std::make_unique<kazoo::crossbar_client>(*http, cfg.kazoo.api_url, log_oauth);
+    oauth = std::make_unique<oauth::service>(db_pool, *oauth_store, *oauth_crossbar, oauth_options(cfg), metrics,
+                                             log_oauth);
     history = std::make_unique<store::call_history>(*db);
     add_http_routes(router, {.probes = {.database_open = [this] { return db != nullptr; },
                                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
                              .metrics = metrics,
-                             .v1 = {.authenticate = no_token_is_valid,
+                             .v1 = {.authenticate = authenticate_with(*oauth),
                                     .db_thread = db_pool,
                                     .history = *history,
                                     .log = log_api,
-                                    .options = {}}});
+                                    .options = {}},
+                             .oauth = *oauth,
+                             .branding = {.product_name = cfg.oauth.product_name,
+                                          .logo_url = cfg.oauth.logo_url.value_or(""),
+                                          .primary_color = cfg.oauth.primary_color}});
     net::server_options so;
     so.listen = cfg.server.listen;
     so.max_header_bytes = cfg.server.max_header_bytes;

@@ -19,6 +19,8 @@ struct command_spec {
   const char* summary;
   std::set<std::string> valued;  // options that take a value
   std::set<std::string> flags;   // options without a value
+  std::size_t max_positional = 0;  // `client remove ID`: the sub-command and its argument
+  std::set<std::string> repeatable{};  // valued options that keep every value ('\n'-joined); others: last wins
 };
 
 const std::vector<command_spec>& commands() {
@@ -32,6 +34,16 @@ const std::vector<command_spec>& commands() {
       {"events", "events --config FILE [--call CALL_ID] [--type TYPE] [--limit N] [--json]",
        "print stored lifecycle events, oldest first", {"config", "call", "type", "limit"}, {"json"}},
       {"demo", "demo [--keep]", "run everything on embedded defaults with the bundled Kazoo simulator", {}, {"keep"}},
+      {"client",
+       "client add --config FILE --name NAME --redirect-uri URI [--redirect-uri URI...] [--public] [--no-pkce]\n"
+       "  kazoo-bridge client list --config FILE [--json]\n"
+       "  kazoo-bridge client remove --config FILE CLIENT_ID\n"
+       "  kazoo-bridge client rotate-secret --config FILE CLIENT_ID",
+       "manage OAuth clients (the client secret is printed once, stored hashed)",
+       {"config", "name", "redirect-uri"},
+       {"json", "public", "no-pkce"},
+       2,
+       {"redirect-uri"}},
   };
   return c;
 }
@@ -112,14 +124,19 @@ std::optional<cli_args> parse_cli(const std::vector<std::string>& args, std::str
         }
         value = args[++i];
       }
-      a.options[key] = value;
+      // A repeatable option (--redirect-uri A --redirect-uri B) keeps every value, '\n'-joined.
+      if (auto it = a.options.find(key); it != a.options.end() && spec->repeatable.count(key)) {
+        it->second += "\n" + value;
+      } else {
+        a.options[key] = value;
+      }
     } else {
       error = "unknown option --" + key + " for '" + a.command + "' (try kazoo-bridge " + a.command + " --help)";
       return std::nullopt;
     }
   }
-  if (!a.positional.empty()) {
-    error = "unexpected argument '" + a.positional.front() + "'";
+  if (a.positional.size() > spec->max_positional) {
+    error = "unexpected argument '" + a.positional[spec->max_positional] + "'";
     return std::nullopt;
   }
   return a;
@@ -153,6 +170,7 @@ int cli_main(int argc, char** argv) {
     if (a->command == "calls") return run_calls(*a, std::cout);
     if (a->command == "events") return run_events(*a, std::cout);
     if (a->command == "demo") return run_demo(*a);
+    if (a->command == "client") return run_client(*a, std::cout);
   } catch (const std::exception& x) {
     std::cerr << "kazoo-bridge: " << x.what() << "\n";
     return 1;

@@ -92,13 +92,41 @@ const key_info key_table[] = {
      "allow hook URLs on loopback, private and link-local addresses",
      [](config& c) -> field_ref { return &c.hooks.allow_private_targets; }},
 
+    {"oauth", "access_token_ttl_s", kt::duration_s, false, false, "lifetime of an OAuth access token",
+     [](config& c) -> field_ref { return &c.oauth.access_token_ttl; }},
+    {"oauth", "refresh_token_ttl_s", kt::duration_s, false, false,
+     "lifetime of a refresh token, counted from its issue (each refresh issues a new one)",
+     [](config& c) -> field_ref { return &c.oauth.refresh_token_ttl; }},
+    {"oauth", "refresh_grace_s", kt::duration_s, false, false,
+     "after a refresh, the previous refresh token still works this long (concurrent refreshes)",
+     [](config& c) -> field_ref { return &c.oauth.refresh_grace; }},
+    {"oauth", "code_ttl_s", kt::duration_s, false, false, "lifetime of an authorization code (1..600)",
+     [](config& c) -> field_ref { return &c.oauth.code_ttl; }},
+    {"oauth", "login_form_ttl_s", kt::duration_s, false, false,
+     "how long a login page may stay open before it must be reloaded",
+     [](config& c) -> field_ref { return &c.oauth.login_form_ttl; }},
+    {"oauth", "product_name", kt::string, false, false, "name shown on the login page (\"Sign in to ...\")",
+     [](config& c) -> field_ref { return &c.oauth.product_name; }},
+    {"oauth", "logo_url", kt::optional_string, false, false, "absolute http(s) URL of a logo for the login page",
+     [](config& c) -> field_ref { return &c.oauth.logo_url; }},
+    {"oauth", "primary_color", kt::string, false, false, "login page accent colour, #rrggbb",
+     [](config& c) -> field_ref { return &c.oauth.primary_color; }},
+    {"oauth", "login_attempts_per_ip", kt::size, false, false,
+     "failed logins allowed per client IP within login_window_s (then 429)",
+     [](config& c) -> field_ref { return &c.oauth.login_attempts_per_ip; }},
+    {"oauth", "login_attempts_per_user", kt::size, false, false,
+     "failed logins allowed per account and user name within login_window_s (then 429)",
+     [](config& c) -> field_ref { return &c.oauth.login_attempts_per_user; }},
+    {"oauth", "login_window_s", kt::duration_s, false, false, "sliding window of the login throttling",
+     [](config& c) -> field_ref { return &c.oauth.login_window; }},
+
     {"log", "level", kt::string, false, false, "trace|debug|info|warn|error",
      [](config& c) -> field_ref { return &c.log.level; }},
     {"log", "format", kt::string, false, false, "text|json (one JSON object per line)",
      [](config& c) -> field_ref { return &c.log.format; }},
 };
 
-const std::array<std::string_view, 5> section_table{"server", "storage", "kazoo", "hooks", "log"};
+const std::array<std::string_view, 6> section_table{"server", "storage", "kazoo", "hooks", "oauth", "log"};
 
 std::string toml_string(std::string_view s) {
   std::string out = "\"";

@@ -131,6 +131,29 @@ std::vector<problem> validate(const config& c) {
   ck.positive("kazoo.directory_refresh_s", k.directory_refresh, true);
   ck.range("kazoo.ingest_queue", k.ingest_queue, 1, 10000000);
 
+  const auto& o = c.oauth;
+  ck.positive("oauth.access_token_ttl_s", o.access_token_ttl, true);
+  ck.positive("oauth.refresh_token_ttl_s", o.refresh_token_ttl, true);
+  if (o.refresh_grace.count() < 0 || o.refresh_grace > milliseconds{3600000}) {
+    ck.add("oauth.refresh_grace_s", "must be from 0 to 3600");  // a long grace weakens reuse detection
+  }
+  // RFC 6749 §4.1.2: codes are short-lived, 10 minutes at most.
+  if (o.code_ttl.count() <= 0 || o.code_ttl > milliseconds{600000}) {
+    ck.add("oauth.code_ttl_s", "must be from 1 to 600, got " + std::to_string(o.code_ttl.count() / 1000));
+  }
+  ck.positive("oauth.login_form_ttl_s", o.login_form_ttl, true);
+  if (o.product_name.empty()) ck.add("oauth.product_name", "must not be empty");
+  ck.not_empty("oauth.logo_url", o.logo_url);
+  if (o.logo_url && !o.logo_url->empty()) ck.url("oauth.logo_url", *o.logo_url, {"http", "https"});
+  const bool hex_color = o.primary_color.size() == 7 && o.primary_color[0] == '#' &&
+                         std::all_of(o.primary_color.begin() + 1, o.primary_color.end(), [](char ch) {
+                           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+                         });
+  if (!hex_color) ck.add("oauth.primary_color", "must be a colour written #rrggbb, got \"" + o.primary_color + "\"");
+  ck.range("oauth.login_attempts_per_ip", o.login_attempts_per_ip, 1, 100000);
+  ck.range("oauth.login_attempts_per_user", o.login_attempts_per_user, 1, 100000);
+  ck.positive("oauth.login_window_s", o.login_window, true);
+
   ck.one_of("log.level", c.log.level, {"trace", "debug", "info", "warn", "error"});
   ck.one_of("log.format", c.log.format, {"text", "json"});
 

@@ -89,6 +89,14 @@ std::string api_auth_body(std::string_view api_key) {
   return nlohmann::json{{"data", {{"api_key", std::string(api_key)}}}}.dump();
 }
 
+std::string user_auth_body(std::string_view account_name, std::string_view credentials_md5) {
+  return nlohmann::json{{"data",
+                         {{"credentials", std::string(credentials_md5)},
+                          {"account_name", std::string(account_name)},
+                          {"method", "md5"}}}}
+      .dump();
+}
+
 std::optional<std::string> next_page_path(std::string_view first_page_path, const nlohmann::json& envelope) {
   auto it = envelope.find("next_start_key");
   if (it == envelope.end() || it->is_null()) return std::nullopt;

@@ -42,6 +42,12 @@ awaitable<result<auth_token>> crossbar_client::api_auth(std::string api_key) {
   co_return token_from_auth_response(*env, now_unix_ms());
 }
 
+awaitable<result<nlohmann::json>> crossbar_client::user_auth(std::string account_name,
+                                                             std::string credentials_md5) {
+  std::string path = "/user_auth", no_token, body = user_auth_body(account_name, credentials_md5);
+  co_return co_await send(net::http::verb::put, path, no_token, body, true);
+}
+
 awaitable<result<nlohmann::json>> crossbar_client::get(std::string path, std::string token) {
   std::string no_body;
   co_return co_await send(net::http::verb::get, std::move(path), std::move(token), no_body, false);

@@ -100,7 +100,7 @@ result<call_page> call_history::list_calls(const call_filter& f) {
   const unsigned mask = mask_of(f);
   statement& st = st_->list[mask];
   if (!st.valid()) {
-    st = statement(db_.handle(), list_sql(mask), &st_->last_error);
+    st = statement(db_.native_handle(), list_sql(mask), &st_->last_error);
     if (!st.valid()) return st.prepare_error();
   }
   const std::size_t limit = std::clamp<std::size_t>(f.limit, 1, max_page);
@@ -126,7 +126,7 @@ result<std::optional<call_timeline>> call_history::find_call(const std::string& 
                                                              const std::string& call_id,
                                                              const std::optional<std::string>& visible_to,
                                                              std::size_t max_events) {
-  sqlite3* db = db_.handle();
+  sqlite3* db = db_.native_handle();
   auto& s = *st_;
   if (!s.find_call.valid()) {
     s.find_call = statement(db, fmt::format("SELECT {} FROM calls WHERE call_id = ?1 AND account_id = ?2",
@@ -174,7 +174,7 @@ result<std::optional<call_timeline>> call_history::find_call(const std::string& 
 }
 
 result<std::vector<std::string>> call_history::list_plan(const call_filter& f) {
-  statement st(db_.handle(), "EXPLAIN QUERY PLAN " + list_sql(mask_of(f)), &st_->last_error);
+  statement st(db_.native_handle(), "EXPLAIN QUERY PLAN " + list_sql(mask_of(f)), &st_->last_error);
   if (!st.valid()) return st.prepare_error();
   std::vector<std::string> lines;
   statement::use u(st);

@@ -424,6 +424,8 @@ result<std::unique_ptr<database>> database::open(options o, std::string& reason)
 database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 database::~database() = default;
 
+::sqlite3* database::native_handle() const { return impl_->db.get(); }
+
 int database::schema_version() const { return impl_->version; }
 
 checkpoint_stats database::checkpoints() const {
@@ -444,7 +446,6 @@ int database::latest_schema_version() {
 const std::string& database::last_error() const { return impl_->last_error; }
 const std::string& database::path() const { return impl_->opts.path; }
 
-sqlite3* database::handle() const { return impl_->db.get(); }
 
 result<commit_stats> database::commit(const batch& b) { return commit(std::span<const batch>(&b, 1)); }
 

@@ -1,6 +1,6 @@
 #pragma once
 /// The `kazoo-bridge` command line (design.md "Executables"): serve, check-config, migrate, calls, events,
-/// demo, --help, --version.
+/// demo, client, --help, --version.
 
 #include <iosfwd>
 #include <map>
@@ -10,8 +10,8 @@
 
 namespace kazoo_bridge::app {
 
-/// Parsed arguments: the command, its options (`--limit 5` -> {"limit": "5"}, repeated ones joined with
-/// '\n'), and flags (`--json` -> {"json": ""}).
+/// Parsed arguments: the command, its options (`--limit 5` -> {"limit": "5"}, repeatable ones such as
+/// --redirect-uri joined with '\n', others: the last wins), and flags (`--json` -> {"json": ""}).
 struct cli_args {
   std::string command;
   std::map<std::string, std::string> options;
@@ -31,5 +31,7 @@ int run_migrate(const cli_args& a, std::ostream& out);
 int run_calls(const cli_args& a, std::ostream& out);
 int run_events(const cli_args& a, std::ostream& out);
 int run_demo(const cli_args& a);
+/// `client add|list|remove|rotate-secret` (OAuth clients, docs/oauth.md).
+int run_client(const cli_args& a, std::ostream& out);
 
 }  // namespace kazoo_bridge::app

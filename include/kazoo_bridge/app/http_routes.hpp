@@ -3,6 +3,7 @@
 /// with it, and the OpenAPI check (tests/unit/app/openapi_test.cpp) compares docs/openapi.yaml
 /// with the routes it registers.
 
+#include <kazoo_bridge/api/oauth_routes.hpp>
 #include <kazoo_bridge/api/ops_routes.hpp>
 #include <kazoo_bridge/api/v1_routes.hpp>
 #include <kazoo_bridge/common/metrics.hpp>
@@ -14,10 +15,17 @@ struct http_route_deps {
   api::readiness_probes probes;
   const metrics_registry& metrics;
   api::v1_deps v1;
+  oauth::service& oauth;
+  api::oauth_branding branding;
 };
 
-/// Registers /healthz, /readyz, /metrics and /api/v1/* on `r` (see add_ops_routes, add_v1_routes
-/// for what each needs to outlive).
+/// The API's view of a bearer token, answered by the OAuth server: the identity captured at login
+/// and the granted scopes (oauth::service::authenticate()).
+api::authenticate_fn authenticate_with(oauth::service& svc);
+
+/// Registers /healthz, /readyz, /metrics, /oauth/*, /.well-known/oauth-authorization-server and
+/// /api/v1/* on `r` (see add_ops_routes, add_oauth_routes, add_v1_routes for what each needs to
+/// outlive).
 void add_http_routes(net::router& r, http_route_deps d);
 
 }  // namespace kazoo_bridge::app

@@ -59,6 +59,24 @@ struct hooks_config {
   bool operator==(const hooks_config&) const = default;
 };
 
+/// [oauth]: the OAuth 2.0 authorization server (docs/oauth.md).
+struct oauth_config {
+  std::chrono::milliseconds access_token_ttl{std::chrono::hours{1}};
+  /// Counted from the last rotation; long, because Zapier keeps a connection for months.
+  std::chrono::milliseconds refresh_token_ttl{std::chrono::hours{24 * 90}};
+  /// After a rotation the previous refresh token still works this long (concurrent refreshes).
+  std::chrono::milliseconds refresh_grace{std::chrono::seconds{60}};
+  std::chrono::milliseconds code_ttl{std::chrono::seconds{60}};
+  std::chrono::milliseconds login_form_ttl{std::chrono::minutes{10}};
+  std::string product_name = "VoIP";
+  std::optional<std::string> logo_url;  ///< absolute http(s) URL shown on the login page
+  std::string primary_color = "#1f6feb";  ///< #rrggbb
+  std::size_t login_attempts_per_ip = 20;   ///< failed logins per client IP per window
+  std::size_t login_attempts_per_user = 5;  ///< failed logins per account/user name per window
+  std::chrono::milliseconds login_window{std::chrono::minutes{15}};
+  bool operator==(const oauth_config&) const = default;
+};
+
 /// [log]
 struct log_config {
   std::string level = "info";   ///< trace|debug|info|warn|error
@@ -71,6 +89,7 @@ struct config {
   storage_config storage;
   kazoo_config kazoo;
   hooks_config hooks;
+  oauth_config oauth;
   log_config log;
   bool operator==(const config&) const = default;
 };

@@ -47,7 +47,7 @@ struct key_info {
 /// Every key, grouped by section in file order.
 std::span<const key_info> keys();
 
-/// The known sections in file order: server, storage, kazoo, hooks, log.
+/// The known sections in file order: server, storage, kazoo, hooks, oauth, log.
 std::span<const std::string_view> sections();
 
 /// The key `section.name`, or nullptr.

@@ -43,6 +43,10 @@ result<nlohmann::json> classify_response(unsigned status, std::string_view body,
 /// `{"data":{"api_key":"..."}}` for PUT /v2/api_auth (§5.2).
 std::string api_auth_body(std::string_view api_key);
 
+/// `{"data":{"credentials":md5,"account_name":...,"method":"md5"}}` for PUT /v2/user_auth (§5.2);
+/// `credentials_md5` is the lower-case hex md5 of "user:password" (user names are lower case).
+std::string user_auth_body(std::string_view account_name, std::string_view credentials_md5);
+
 /// The next page of a listing: `first_page_path` (always the path of the FIRST page) plus the envelope's
 /// `next_start_key`, or nullopt on the last page (`next_start_key` absent, §5.1 pagination).
 std::optional<std::string> next_page_path(std::string_view first_page_path, const nlohmann::json& envelope);

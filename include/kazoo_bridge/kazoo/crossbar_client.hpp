@@ -24,6 +24,10 @@ class crossbar_client {
 
   /// PUT /v2/api_auth (§5.2).
   awaitable<result<auth_token>> api_auth(std::string api_key);
+  /// PUT /v2/user_auth (§5.2) with md5 credentials; the whole success envelope (token_from_auth_response()
+  /// reads the token, `data.account_name` the account's name). A refused login (401, unknown account 400)
+  /// is errc::auth_failed; a disabled account (423) errc::forbidden.
+  awaitable<result<nlohmann::json>> user_auth(std::string account_name, std::string credentials_md5);
   /// GET {api_url}{path} with X-Auth-Token; returns the whole success envelope.
   awaitable<result<nlohmann::json>> get(std::string path, std::string token);
   /// Every row of a paginated listing (`data` arrays concatenated), at most max_pages pages.

@@ -89,10 +89,10 @@ class database {
   const std::string& path() const;
 
  private:
-  // The store's read models in their own files (call_history) share this connection.
-  friend class call_history;
-  sqlite3* handle() const;
-
+  // The store's other tables and read models live in their own files and share this connection.
+  friend class call_history;  // call_history.hpp
+  friend class oauth_store;   // oauth_store.hpp
+  ::sqlite3* native_handle() const;
   struct impl;
   explicit database(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;

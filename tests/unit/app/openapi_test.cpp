@@ -17,7 +17,11 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include <kazoo_bridge/app/http_routes.hpp>
+#include <kazoo_bridge/kazoo/crossbar_client.hpp>
+#include <kazoo_bridge/net/http_client.hpp>
+#include <kazoo_bridge/oauth/service.hpp>
 #include <kazoo_bridge/store/call_history.hpp>
+#include <kazoo_bridge/store/oauth_store.hpp>
 #include <kazoo_bridge/store/database.hpp>
 
 namespace kazoo_bridge::app {
@@ -74,13 +78,21 @@ route_set served_routes() {
     return {};
   }
   store::call_history history(**db);
+  store::oauth_store oauth_store(**db);
   asio::thread_pool pool{1};
+  asio::io_context ioc;
   metrics_registry metrics;
   auto log = std::make_shared<spdlog::logger>("api", std::make_shared<spdlog::sinks::null_sink_mt>());
+  // Built the way `serve` builds them; nothing is sent (the router is only listed).
+  net::http_client http(ioc.get_executor(), nullptr);
+  kazoo::crossbar_client crossbar(http, "http://127.0.0.1:9/v2", log);
+  oauth::service oauth(pool, oauth_store, crossbar, {}, metrics, log);
   net::router r;
   add_http_routes(r, {.probes = {},
                       .metrics = metrics,
-                      .v1 = {.authenticate = {}, .db_thread = pool, .history = history, .log = log, .options = {}}});
+                      .v1 = {.authenticate = {}, .db_thread = pool, .history = history, .log = log, .options = {}},
+                      .oauth = oauth,
+                      .branding = {}});
   route_set out;
   for (const auto& [verb, pattern] : r.routes()) {
     std::string m(net::http::to_string(verb));

@@ -171,6 +171,7 @@ TEST(key_table, covers_every_struct_field) {
   expect_fields_covered(c, c.storage, "storage");
   expect_fields_covered(c, c.kazoo, "kazoo");
   expect_fields_covered(c, c.hooks, "hooks");
+  expect_fields_covered(c, c.oauth, "oauth");
   expect_fields_covered(c, c.log, "log");
 }
 

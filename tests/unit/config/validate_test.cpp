@@ -249,6 +249,52 @@ TEST(validate, ranges_and_cross_key_rules) {
   }
 }
 
+TEST(validate, oauth_section) {
+  using std::chrono::milliseconds;
+  struct row {
+    std::function<void(config&)> set;
+    std::string error;  // "" = valid
+  };
+  const std::vector<row> rows{
+      {[](config& c) { c.oauth.access_token_ttl = milliseconds{0}; },
+       "oauth.access_token_ttl_s: must be greater than 0, got 0"},
+      {[](config& c) { c.oauth.refresh_token_ttl = milliseconds{0}; },
+       "oauth.refresh_token_ttl_s: must be greater than 0, got 0"},
+      {[](config& c) { c.oauth.refresh_grace = milliseconds{0}; }, ""},  // strict rotation
+      {[](config& c) { c.oauth.refresh_grace = milliseconds{3601000}; }, "oauth.refresh_grace_s: must be from 0 to 3600"},
+      {[](config& c) { c.oauth.code_ttl = milliseconds{0}; }, "oauth.code_ttl_s: must be from 1 to 600, got 0"},
+      {[](config& c) { c.oauth.code_ttl = milliseconds{601000}; }, "oauth.code_ttl_s: must be from 1 to 600, got 601"},
+      {[](config& c) { c.oauth.code_ttl = milliseconds{600000}; }, ""},
+      {[](config& c) { c.oauth.login_form_ttl = milliseconds{0}; },
+       "oauth.login_form_ttl_s: must be greater than 0, got 0"},
+      {[](config& c) { c.oauth.product_name = ""; }, "oauth.product_name: must not be empty"},
+      {[](config& c) { c.oauth.logo_url = "https://cdn.example.com/logo.svg"; }, ""},
+      {[](config& c) { c.oauth.logo_url = "javascript:alert(1)"; },
+       "oauth.logo_url: must be a URL starting with http:// or https://"},
+      {[](config& c) { c.oauth.logo_url = ""; }, "oauth.logo_url: must not be empty when set (omit the key instead)"},
+      {[](config& c) { c.oauth.primary_color = "#A1b2C3"; }, ""},
+      {[](config& c) { c.oauth.primary_color = "red"; }, "oauth.primary_color: must be a colour written #rrggbb, got \"red\""},
+      {[](config& c) { c.oauth.primary_color = "#12345"; },
+       "oauth.primary_color: must be a colour written #rrggbb, got \"#12345\""},
+      {[](config& c) { c.oauth.primary_color = "#1234567"; },
+       "oauth.primary_color: must be a colour written #rrggbb, got \"#1234567\""},
+      {[](config& c) { c.oauth.primary_color = "#12345g"; },
+       "oauth.primary_color: must be a colour written #rrggbb, got \"#12345g\""},
+      {[](config& c) { c.oauth.login_attempts_per_ip = 0; }, "oauth.login_attempts_per_ip: must be from 1 to 100000, got 0"},
+      {[](config& c) { c.oauth.login_attempts_per_user = 0; },
+       "oauth.login_attempts_per_user: must be from 1 to 100000, got 0"},
+      {[](config& c) { c.oauth.login_window = milliseconds{0}; }, "oauth.login_window_s: must be greater than 0, got 0"},
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto got = problems_after(rows[i].set);
+    if (rows[i].error.empty()) {
+      EXPECT_TRUE(got.empty()) << "row " << i << ": " << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{rows[i].error}) << "row " << i;
+    }
+  }
+}
+
 TEST(validate, reports_every_problem_not_just_the_first) {
   auto got = problems_after([](config& c) {
     c.server.listen = "nope";

@@ -92,6 +92,13 @@ TEST(crossbar, cdr_range_is_gregorian_and_clamped_to_the_maximum) {
       << p;
 }
 
+TEST(crossbar, user_auth_body_carries_md5_credentials_and_account_name) {
+  // reference/kazoo.md §5.2: {"data":{"credentials":md5("user:password"),"account_name":...,"method":"md5"}}
+  EXPECT_EQ(nlohmann::json::parse(user_auth_body("ac\"me", "82a2dc91686ec828a67152d45a5c5ef7")),
+            nlohmann::json::parse(R"({"data":{"credentials":"82a2dc91686ec828a67152d45a5c5ef7",)"
+                                  R"("account_name":"ac\"me","method":"md5"}})"));
+}
+
 TEST(crossbar, api_auth_body_uses_the_data_envelope) {
   EXPECT_EQ(nlohmann::json::parse(api_auth_body("k\"ey")), nlohmann::json::parse(R"({"data":{"api_key":"k\"ey"}})"));
 }
