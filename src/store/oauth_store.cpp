@@ -1,4 +1,4 @@
-// The oauth_* tables (migrations/0003_oauth.sql).
+// The oauth_* tables (migrations/0004_oauth.sql).
 #include <kazoo_bridge/store/oauth_store.hpp>
 
 #include "store/sqlite.hpp"

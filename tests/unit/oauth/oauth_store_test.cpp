@@ -1,4 +1,4 @@
-// The oauth_* tables (migration 0003) through store::oauth_store, on :memory: with every migration applied.
+// The oauth_* tables (migration 0004) through store::oauth_store, on :memory: with every migration applied.
 #include <gtest/gtest.h>
 
 #include <kazoo_bridge/oauth/crypto.hpp>
