@@ -601,6 +601,7 @@ void engine::on_tick(std::int64_t now_ms, tracker_output& out) {
     end_call(*c, s, "stale_timeout", detail);
   }
   finish(s);
+  start_deferred(s);
   // Expired tombstones are swept at most once a minute: a busy switch leaves hundreds of thousands of
   // them, and scanning all of them every second would cost the I/O thread for nothing (a tombstone a
   // little past its expiry only keeps ignoring late events of a call long over).

@@ -86,6 +86,21 @@ class engine {
   // --- reconciliation (engine_reconcile.cpp)
   void replay(const std::string& account, std::vector<std::pair<std::string, nlohmann::json>> events,
               const nlohmann::json& raw, step& s);
+  /// A live channel unknown to the tracker becomes a call (CREATE, and ANSWER when answered).
+  void start_from_live(const std::string& account, const live_channel& ch, step& s);
+  /// Deferred live channels whose wait is over and whose frames never came: started from the snapshot.
+  void start_deferred(step& s);
+
+  /// A channel the /channels snapshot shows but no frame has named yet, created moments before the
+  /// snapshot: its first frames are most likely still on their way (the snapshot is taken after the
+  /// subscribe, so they will come). Started from the snapshot only if they do not come in time, so a
+  /// call that rings right at a reconnect keeps its live call.ringing and exact times.
+  struct deferred_live {
+    std::string account;
+    live_channel channel;
+    std::int64_t due_ms = 0;
+  };
+  std::vector<deferred_live> deferred_;
 
   tracker_options opts_;
   std::unordered_map<std::string, std::shared_ptr<const directory>> dirs_;

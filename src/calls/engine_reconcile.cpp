@@ -31,6 +31,12 @@ json row_ccvs(const std::string& account, const std::string& owner, const std::s
 
 std::string us(std::int64_t ms) { return std::to_string(ms * 1000); }
 
+// An unknown live channel created this recently before the snapshot waits for its own frames, this long.
+// A frame read after the subscribe but queued behind the reconciliation reaches the tracker within
+// milliseconds; 2 s leaves room for a busy ingest queue without delaying a truly lost call much.
+constexpr std::int64_t live_defer_window_ms = 5000;
+constexpr std::int64_t live_defer_wait_ms = 2000;
+
 // One CDR row as the channel events it stands for: CREATE, ANSWER when a person talked (billing > 0),
 // DESTROY with the hang-up data. `key` is the call's logical id (bridge_id), `root_id` its A-leg.
 std::vector<std::pair<std::string, json>> cdr_events(const std::string& account, const cdr& r, bool is_root,
@@ -94,6 +100,52 @@ void engine::replay(const std::string& account, std::vector<std::pair<std::strin
     on_channel(account, call_id, d, s, t, 0, name);
   }
   s.raw = nullptr;
+}
+
+void engine::start_from_live(const std::string& account, const live_channel& ch, step& s) {
+  const std::int64_t now_ms = s.now_ms;
+  const std::int64_t created = ch.timestamp > gregorian_unix_offset_s ? gregorian_to_unix_s(ch.timestamp) * 1000
+                                                                       : now_ms;
+  json d = json::object();
+  d["call_id"] = ch.uuid;
+  d["call_direction"] = ch.direction;
+  if (!ch.other_leg.empty()) d["other_leg_call_id"] = ch.other_leg;
+  if (!ch.destination.empty()) d["request"] = ch.destination;
+  if (!ch.caller_id_number.empty()) d["caller_id_number"] = ch.caller_id_number;
+  if (!ch.caller_id_name.empty()) d["caller_id_name"] = ch.caller_id_name;
+  d["custom_channel_vars"] = row_ccvs(account, ch.owner_id, ch.authorizing_id, ch.authorizing_type, ch.bridge_id);
+  d["channel_created_time"] = created * 1000;
+  d["msg_id"] = us(created);
+  std::vector<std::pair<std::string, json>> evs{{"CHANNEL_CREATE", d}};
+  if (ch.answered) {
+    auto a = d;
+    a["msg_id"] = us(std::max(created, now_ms));
+    evs.emplace_back("CHANNEL_ANSWER", a);
+  }
+  replay(account, std::move(evs), ch.raw, s);
+  finish(s);
+}
+
+void engine::start_deferred(step& s) {
+  if (deferred_.empty()) return;
+  // Roots (FreeSWITCH-inbound legs) first so B-legs find them, as in reconcile().
+  std::stable_sort(deferred_.begin(), deferred_.end(), [](const deferred_live& a, const deferred_live& b) {
+    return (a.channel.direction == "inbound") > (b.channel.direction == "inbound");
+  });
+  std::vector<deferred_live> waiting;
+  const bool quiet = s.quiet_ringing;
+  s.quiet_ringing = true;  // like every reconciled channel: the ringing moment is not known
+  for (auto& q : deferred_) {
+    if (q.due_ms > s.now_ms) {
+      waiting.push_back(std::move(q));
+      continue;
+    }
+    const auto k = map_key(q.account, q.channel.uuid);
+    if (legs_.contains(k) || tombstones_.contains(k)) continue;  // its frames came: nothing to do
+    start_from_live(q.account, q.channel, s);
+  }
+  s.quiet_ringing = quiet;
+  deferred_ = std::move(waiting);
 }
 
 void engine::reconcile(const std::string& account, const std::vector<live_channel>& live,
@@ -201,24 +253,15 @@ void engine::reconcile(const std::string& account, const std::vector<live_channe
   for (const auto* ch : unknown) {
     const std::int64_t created = ch->timestamp > gregorian_unix_offset_s ? gregorian_to_unix_s(ch->timestamp) * 1000
                                                                           : now_ms;
-    json d = json::object();
-    d["call_id"] = ch->uuid;
-    d["call_direction"] = ch->direction;
-    if (!ch->other_leg.empty()) d["other_leg_call_id"] = ch->other_leg;
-    if (!ch->destination.empty()) d["request"] = ch->destination;
-    if (!ch->caller_id_number.empty()) d["caller_id_number"] = ch->caller_id_number;
-    if (!ch->caller_id_name.empty()) d["caller_id_name"] = ch->caller_id_name;
-    d["custom_channel_vars"] = row_ccvs(account, ch->owner_id, ch->authorizing_id, ch->authorizing_type, ch->bridge_id);
-    d["channel_created_time"] = created * 1000;
-    d["msg_id"] = us(created);
-    std::vector<std::pair<std::string, json>> evs{{"CHANNEL_CREATE", d}};
-    if (ch->answered) {
-      auto a = d;
-      a["msg_id"] = us(std::max(created, now_ms));
-      evs.emplace_back("CHANNEL_ANSWER", a);
+    // `timestamp` has whole seconds: "created within the last few seconds" covers frames still in flight.
+    if (now_ms - created <= live_defer_window_ms) {
+      const bool queued = std::any_of(deferred_.begin(), deferred_.end(), [&](const deferred_live& q) {
+        return q.channel.uuid == ch->uuid && q.account == account;
+      });
+      if (!queued) deferred_.push_back({account, *ch, now_ms + live_defer_wait_ms});
+      continue;
     }
-    replay(account, std::move(evs), ch->raw, s);
-    finish(s);
+    start_from_live(account, *ch, s);
   }
 
   // 3. CDR-only calls: started and ended while we were away (a missed call must still reach the user).

@@ -49,12 +49,16 @@ class tracker {
 
   /// One channel/park event. Replies are ignored. Duplicates (same event_name+call_id+msg_id) are no-ops.
   void on_event(const frame& f, std::int64_t now_ms, tracker_output& out);
-  /// Closes stale calls (no activity for stale_call_timeout_ms) and forgets expired tombstones.
+  /// Closes stale calls (no activity for stale_call_timeout_ms), forgets expired tombstones, and starts
+  /// the deferred live channels of reconcile() whose frames did not come.
   void on_tick(std::int64_t now_ms, tracker_output& out);
   /// After a (re)connect (§5.8): `live` = every live channel of the account now; `cdrs` = CDRs since the
   /// last event seen. Tracked calls that are not live get exactly one call.ended (with CDR data when
   /// found; a call.missed too when inbound and unanswered); unknown live channels start calls
   /// (started [+answered]); CDR-only calls are synthesized (started, [answered], ended, [missed]).
+  /// An unknown live channel created less than 5 s before `now_ms` is most likely one whose first
+  /// frames are still on their way: it waits 2 s (on_tick()) and is started from the snapshot only if
+  /// no frame of it came, so a call ringing at the moment of a reconnect keeps its live events.
   void reconcile(std::string account_id, const std::vector<live_channel>& live, const std::vector<cdr>& cdrs,
                  std::int64_t now_ms, tracker_output& out);
   /// Adds one record (state as of now) for every call in progress changed since the last flush. The

@@ -174,15 +174,55 @@ TEST(Reconcile, UnknownLiveChannelsStartCalls) {
   auto evs = play("inbound_answered", 45);
   const auto live = live_of(evs, 5);  // answered and bridged while we were not connected
   ASSERT_EQ(live.size(), 2U);
-  run(h, live, {}, evs[4].at_unix_ms + 1000);
+  // Older than the defer window (5 s): started at once (a fresher one waits for its frames, below).
+  run(h, live, {}, evs[4].at_unix_ms + 10000);
   EXPECT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.answered"}));
   EXPECT_EQ(h.events[1].payload["user_id"], user_id(acme, "bob"));
   EXPECT_EQ(h.events[0].call_id, evs.front().call_id);
-  run(h, live, {}, evs[4].at_unix_ms + 2000);
+  run(h, live, {}, evs[4].at_unix_ms + 11000);
   EXPECT_EQ(h.events.size(), 2U) << "reconcile twice -> no duplicates";
   // Then the live feed goes on and ends the call once.
   h.feed_all({evs.begin() + 5, evs.end()});
   EXPECT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.answered", "call.ended"}));
+}
+
+// A call that starts right at a reconnect: the /channels snapshot already shows its legs, but their
+// first frames (read after the subscribe) reach the tracker after the reconciliation. They must still
+// give the live events (call.ringing included), once, not a snapshot-made call without ringing.
+TEST(Reconcile, FreshUnknownLiveChannelWaitsForItsOwnFrames) {
+  harness h;
+  auto evs = play("inbound_answered", 47);
+  const auto now = evs[1].at_unix_ms + 300;  // both legs created, the B-leg ringing
+  const auto live = live_of(evs, 2);
+  ASSERT_EQ(live.size(), 2U);
+  run(h, live, {}, now);
+  EXPECT_TRUE(h.events.empty()) << h.events.size() << " events made from the snapshot at once";
+  h.feed_all(evs);  // the frames that were in flight, then the rest of the call
+  h.tick(now + 2500);  // the wait is over: the channels are known, nothing is made from the snapshot
+  h.tick(now + 10000);
+  EXPECT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.ringing", "call.answered", "call.ended"}));
+}
+
+TEST(Reconcile, FreshUnknownLiveChannelWithoutFramesStartsACallAfterTheWait) {
+  harness h;
+  auto evs = play("inbound_answered", 48);
+  const auto now = evs[1].at_unix_ms + 300;  // both legs up, ringing; these two frames were lost
+  const auto live = live_of(evs, 2);
+  ASSERT_EQ(live.size(), 2U);
+  run(h, live, {}, now);
+  EXPECT_TRUE(h.events.empty());
+  h.tick(now + 1000);
+  EXPECT_TRUE(h.events.empty()) << "still waiting for its frames";
+  h.tick(now + 2000);
+  ASSERT_EQ(h.types(), (std::vector<std::string>{"call.started"}));
+  EXPECT_EQ(h.events[0].call_id, evs.front().call_id);
+  // A second reconcile and later ticks do not start it again; the live feed goes on and ends it once.
+  run(h, live, {}, now + 3000);
+  h.tick(now + 6000);
+  EXPECT_EQ(h.events.size(), 1U);
+  h.feed_all({evs.begin() + 2, evs.end()});
+  EXPECT_EQ(h.types(), (std::vector<std::string>{"call.started", "call.answered", "call.ended"}));
+  EXPECT_EQ(h.events[1].payload["user_id"], user_id(acme, "bob"));
 }
 
 TEST(Reconcile, CdrOnlyMissedCallIsSynthesized) {
