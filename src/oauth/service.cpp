@@ -234,16 +234,25 @@ std::string service::redirect_error_location(const redirect_error& e) const {
   return redirect_with(e.redirect_uri, std::move(p));
 }
 
-awaitable<authorize_outcome> service::begin_authorize(param_list query, std::string browser_binding) {
+awaitable<std::variant<std::optional<client_info>, page_error>> service::client_of(
+    std::optional<std::string> client_id) {
   std::optional<client_info> client;
-  if (auto cid = single_param(query, "client_id"); cid && cid->size() <= max_param_length) {
-    auto found = co_await find_client(*cid);
+  if (client_id && client_id->size() <= max_param_length) {
+    auto found = co_await find_client(*client_id);
     if (auto* ec = std::get_if<error_code>(&found)) {
       log_->warn("oauth client lookup failed ec={}", ec->message());
       co_return page_error{"temporarily_unavailable", "The service is busy. Please try again in a moment.", 503};
     }
     client = std::get<std::optional<client_info>>(std::move(found));
   }
+  co_return client;
+}
+
+awaitable<authorize_outcome> service::begin_authorize(param_list query, std::string browser_binding) {
+  auto client_id = single_param(query, "client_id");
+  auto looked_up = co_await client_of(std::move(client_id));
+  if (auto* busy = std::get_if<page_error>(&looked_up)) co_return *busy;
+  const auto client = std::get<std::optional<client_info>>(std::move(looked_up));
   auto v = validate_authorize(query, client);
   if (auto* pe = std::get_if<page_error>(&v)) {
     log_->info("oauth authorize refused error={} reason={}", pe->error, pe->description);
@@ -279,15 +288,10 @@ awaitable<result<identity>> service::kazoo_login(std::string account, std::strin
 }
 
 awaitable<authorize_outcome> service::login(param_list form, std::string browser_binding, std::string remote_ip) {
-  std::optional<client_info> client;
-  if (auto cid = single_param(form, "client_id"); cid && cid->size() <= max_param_length) {
-    auto found = co_await find_client(*cid);
-    if (auto* ec = std::get_if<error_code>(&found)) {
-      log_->warn("oauth client lookup failed ec={}", ec->message());
-      co_return page_error{"temporarily_unavailable", "The service is busy. Please try again in a moment.", 503};
-    }
-    client = std::get<std::optional<client_info>>(std::move(found));
-  }
+  auto client_id = single_param(form, "client_id");
+  auto looked_up = co_await client_of(std::move(client_id));
+  if (auto* busy = std::get_if<page_error>(&looked_up)) co_return *busy;
+  const auto client = std::get<std::optional<client_info>>(std::move(looked_up));
   auto v = validate_authorize(form, client);
   if (auto* pe = std::get_if<page_error>(&v)) co_return *pe;
   if (auto* re = std::get_if<redirect_error>(&v)) co_return redirect_to{redirect_error_location(*re)};

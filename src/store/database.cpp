@@ -20,17 +20,16 @@
 
 #include "store/checkpointer.hpp"
 #include "store/migrations.hpp"
+#include "store/call_columns.hpp"
 #include "store/sqlite.hpp"
 
 namespace kazoo_bridge::store {
 namespace {
 
+using detail::call_columns;
+using detail::read_call;
 using detail::statement;
 namespace fs = std::filesystem;
-
-constexpr std::string_view call_columns =
-    "call_id, account_id, status, direction, answered, user_id, started_at_ms, updated_at_ms, "
-    "ended_at_ms, snapshot, state";
 
 constexpr std::string_view event_columns =
     "id, type, call_id, account_id, user_id, direction, occurred_at_ms, payload";
@@ -41,22 +40,6 @@ constexpr std::string_view outbox_columns =
 std::int64_t clamp_limit(std::size_t limit) {
   constexpr auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
   return static_cast<std::int64_t>(std::min(limit, max));
-}
-
-call_row read_call(const statement::use& u) {
-  call_row c;
-  c.call_id = u.text(0);
-  c.account_id = u.text(1);
-  c.status = u.text(2);
-  c.direction = u.text(3);
-  c.answered = u.int64(4) != 0;
-  c.user_id = u.optional_text(5);
-  c.started_at_ms = u.int64(6);
-  c.updated_at_ms = u.int64(7);
-  c.ended_at_ms = u.optional_int64(8);
-  c.snapshot = u.text(9);
-  c.state = u.text(10);
-  return c;
 }
 
 event_row read_event(const statement::use& u) {

@@ -98,6 +98,9 @@ class service {
  private:
   std::int64_t now() const;
   awaitable<std::variant<std::optional<client_info>, error_code>> find_client(std::string client_id);
+  /// The client of a request's `client_id` (nullopt: absent, too long or unknown), or the 503 page
+  /// when the database cannot be read (authorize GET and POST ask the same way).
+  awaitable<std::variant<std::optional<client_info>, page_error>> client_of(std::optional<std::string> client_id);
   std::string form_token(const authorize_request& r, const std::string& binding, std::int64_t expires_s) const;
   bool form_token_valid(const authorize_request& r, const std::string& binding, const std::string& token) const;
   login_form make_form(const authorize_request& r, const client_info& c, const std::string& binding) const;
