@@ -22,7 +22,7 @@ export const GLOBEX = FIXTURE.accounts.find((a) => a.name === 'globex');
 export const user = (account, name) => ({ ...account.users.find((u) => u.username === name), account: account.name });
 
 /** Polls `predicate` (sync or async) until it returns a truthy value; generous default for ASan builds. */
-export async function waitFor(predicate, { timeout = 60_000, interval = 50, what = 'condition' } = {}) {
+export async function waitFor(predicate, { timeout = 120_000, interval = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeout;
   let last;
   while (Date.now() < deadline) {
