@@ -37,6 +37,32 @@ token_error unavailable() {
   return token_error{503, "temporarily_unavailable", "the authorization server cannot complete the request now; retry",
                      false};
 }
+// The request's client, authenticated against what is stored (DB thread): the error to answer with
+// (503 when the database cannot be read), or none. Token, revoke and introspect all begin with it.
+std::optional<token_error> check_client(store::oauth_store& st, const client_credentials& cred) {
+  auto c = st.find_client(cred.client_id);
+  if (!c) return unavailable();
+  std::optional<client_info> info;
+  if (*c) info = to_client_info(**c);
+  return authenticate_client(cred, info);
+}
+
+// Revoke and introspect (RFC 7009 §2.1, RFC 7662 §2.1): client credentials, no repeated parameter, and
+// the one `token` they are about.
+struct token_about {
+  client_credentials cred;
+  std::string token;
+};
+std::variant<token_about, token_error> token_about_request(const param_list& body,
+                                                           const std::string& authorization_header) {
+  auto cred_v = extract_client(body, authorization_header);
+  if (auto* e = std::get_if<token_error>(&cred_v)) return *e;
+  if (has_repeated_param(body)) return token_error{400, "invalid_request", "a parameter is repeated", false};
+  auto token = single_param(body, "token");
+  if (!token) return token_error{400, "invalid_request", "token is missing", false};
+  return token_about{std::get<client_credentials>(std::move(cred_v)), std::move(*token)};
+}
+
 token_error invalid_grant(std::string description) {
   return token_error{400, "invalid_grant", std::move(description), false};
 }
@@ -409,11 +435,7 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
   auto* code_counter = &issued_code_;
   auto* refresh_counter = &issued_refresh_;
   auto work = [st, log, opts, t, cred, grant, code_counter, refresh_counter]() -> json_outcome {
-    auto c = st->find_client(cred.client_id);
-    if (!c) return unavailable();
-    std::optional<client_info> info;
-    if (*c) info = to_client_info(**c);
-    if (auto e = authenticate_client(cred, info)) return *e;
+    if (auto e = check_client(*st, cred)) return *e;
 
     if (const auto* g = std::get_if<code_grant>(&grant)) {
       return in_transaction(*st, *log, [&]() -> std::pair<json_outcome, bool> {
@@ -496,22 +518,17 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
 }
 
 awaitable<std::optional<token_error>> service::revoke(param_list body, std::string authorization_header) {
-  auto cred_v = extract_client(body, authorization_header);
-  if (auto* e = std::get_if<token_error>(&cred_v)) co_return *e;
-  if (has_repeated_param(body)) co_return token_error{400, "invalid_request", "a parameter is repeated", false};
-  auto token = single_param(body, "token");
-  if (!token) co_return token_error{400, "invalid_request", "token is missing", false};
-  auto cred = std::get<client_credentials>(std::move(cred_v));
+  auto req = token_about_request(body, authorization_header);
+  if (auto* e = std::get_if<token_error>(&req)) co_return *e;
+  auto about = std::get<token_about>(std::move(req));
+  const auto cred = std::move(about.cred);
+  const auto token = std::move(about.token);
   auto* st = &store_;
   auto* log = log_.get();
   const auto t = now();
-  auto hash = sha256_hex(*token);
+  auto hash = sha256_hex(token);
   auto work = [st, log, t, cred, hash]() -> std::optional<token_error> {
-    auto c = st->find_client(cred.client_id);
-    if (!c) return unavailable();
-    std::optional<client_info> info;
-    if (*c) info = to_client_info(**c);
-    if (auto e = authenticate_client(cred, info)) return *e;
+    if (auto e = check_client(*st, cred)) return *e;
     auto row = st->find_token(hash);
     if (!row) return unavailable();
     // RFC 7009 §2.2: an unknown token, or one of another client, is answered 200 without effect.
@@ -528,23 +545,18 @@ awaitable<std::optional<token_error>> service::revoke(param_list body, std::stri
 }
 
 awaitable<json_outcome> service::introspect(param_list body, std::string authorization_header) {
-  auto cred_v = extract_client(body, authorization_header);
-  if (auto* e = std::get_if<token_error>(&cred_v)) co_return *e;
-  if (has_repeated_param(body)) co_return token_error{400, "invalid_request", "a parameter is repeated", false};
-  auto token = single_param(body, "token");
-  if (!token) co_return token_error{400, "invalid_request", "token is missing", false};
-  auto cred = std::get<client_credentials>(std::move(cred_v));
+  auto req = token_about_request(body, authorization_header);
+  if (auto* e = std::get_if<token_error>(&req)) co_return *e;
+  auto about = std::get<token_about>(std::move(req));
+  const auto cred = std::move(about.cred);
+  const auto token = std::move(about.token);
   auto* st = &store_;
   const auto t = now();
   const auto grace_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.refresh_grace).count();
   const auto issuer = opts_.issuer;
-  auto hash = sha256_hex(*token);
+  auto hash = sha256_hex(token);
   auto work = [st, t, grace_ms, issuer, cred, hash]() -> json_outcome {
-    auto c = st->find_client(cred.client_id);
-    if (!c) return unavailable();
-    std::optional<client_info> info;
-    if (*c) info = to_client_info(**c);
-    if (auto e = authenticate_client(cred, info)) return *e;
+    if (auto e = check_client(*st, cred)) return *e;
     auto row = st->find_token(hash);
     if (!row) return unavailable();
     const json inactive{{"active", false}};
