@@ -31,6 +31,11 @@ json row_ccvs(const std::string& account, const std::string& owner, const std::s
 
 std::string us(std::int64_t ms) { return std::to_string(ms * 1000); }
 
+// When a live channel was created (its Gregorian `timestamp`, whole seconds), or `now_ms` without one.
+std::int64_t created_ms(const live_channel& ch, std::int64_t now_ms) {
+  return ch.timestamp > gregorian_unix_offset_s ? gregorian_to_unix_s(ch.timestamp) * 1000 : now_ms;
+}
+
 // An unknown live channel created this recently before the snapshot waits for its own frames, this long.
 // A frame read after the subscribe but queued behind the reconciliation reaches the tracker within
 // milliseconds; 2 s leaves room for a busy ingest queue without delaying a truly lost call much.
@@ -104,8 +109,7 @@ void engine::replay(const std::string& account, std::vector<std::pair<std::strin
 
 void engine::start_from_live(const std::string& account, const live_channel& ch, step& s) {
   const std::int64_t now_ms = s.now_ms;
-  const std::int64_t created = ch.timestamp > gregorian_unix_offset_s ? gregorian_to_unix_s(ch.timestamp) * 1000
-                                                                       : now_ms;
+  const std::int64_t created = created_ms(ch, now_ms);
   json d = json::object();
   d["call_id"] = ch.uuid;
   d["call_direction"] = ch.direction;
@@ -251,8 +255,7 @@ void engine::reconcile(const std::string& account, const std::vector<live_channe
     return (a->direction == "inbound") > (b->direction == "inbound");
   });
   for (const auto* ch : unknown) {
-    const std::int64_t created = ch->timestamp > gregorian_unix_offset_s ? gregorian_to_unix_s(ch->timestamp) * 1000
-                                                                          : now_ms;
+    const std::int64_t created = created_ms(*ch, now_ms);
     // `timestamp` has whole seconds: "created within the last few seconds" covers frames still in flight.
     if (now_ms - created <= live_defer_window_ms) {
       const bool queued = std::any_of(deferred_.begin(), deferred_.end(), [&](const deferred_live& q) {
