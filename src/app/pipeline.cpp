@@ -55,7 +55,7 @@ store::call_row to_row(const calls::call_record& c) {
   r.started_at_ms = c.started_at_ms;
   r.updated_at_ms = c.updated_at_ms;
   r.ended_at_ms = c.ended_at_ms;
-  r.snapshot = c.snapshot.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.snapshot = c.snapshot;
   r.state = c.state;
   return r;
 }
@@ -87,9 +87,8 @@ calls::call_record from_row(const store::call_row& r) {
   c.started_at_ms = r.started_at_ms;
   c.updated_at_ms = r.updated_at_ms;
   c.ended_at_ms = r.ended_at_ms;
-  c.snapshot = nlohmann::json::parse(r.snapshot, nullptr, false);
+  c.snapshot = r.snapshot;
   c.state = r.state;
-  if (c.snapshot.is_discarded()) c.snapshot = nlohmann::json::object();
   return c;
 }
 

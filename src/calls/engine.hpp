@@ -77,7 +77,11 @@ class engine {
   void end_call(call_state& c, step& s, const std::string& reason, const std::string& detail);
   void emit(call_state& c, step& s, const std::string& type, const leg_state* l, std::int64_t t,
             const std::string& discriminator, const std::string& user_override = {});
-  nlohmann::json snapshot(const call_state& c) const;
+  /// The payload keys describing the call now (design.md), handed to `sink` in sorted key order.
+  template <class Sink>
+  void describe(const call_state& c, Sink& sink) const;
+  nlohmann::json snapshot(const call_state& c) const;  ///< describe() as a DOM, plus summary = null
+  std::string snapshot_text(const call_state& c) const;  ///< describe() as compact JSON text
   call_record record(const call_state& c, std::int64_t now_ms) const;
 
   // --- Qubicle queues (engine_qubicle.cpp)

@@ -3,6 +3,7 @@
 // (ANSWER before CREATE, a B-leg before its A-leg, §3.2 item 5) still give the same sequence.
 
 #include "calls/engine.hpp"
+#include "calls/json_text.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -165,45 +166,107 @@ void engine::end_call(call_state& c, step& s, const std::string& reason, const s
   if (c.direction == "inbound" && !c.answered) emit(c, s, "call.missed", nullptr, c.ended_ms, {});
 }
 
-nlohmann::json engine::snapshot(const call_state& c) const {
-  using nlohmann::json;
-  auto opt = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
-  auto at = [](std::int64_t ms) { return ms > 0 ? json(format_iso8601(ms)) : json(nullptr); };
+namespace {
+
+// The two renderings of describe(): a DOM (events, whose payload the emitter still adjusts) and
+// compact text (call records: no DOM is built only to be dumped, bench/README.md "ingest CPU").
+struct dom_sink {
+  nlohmann::json& p;
+  void text(const char* key, const std::string& v) { p[key] = v; }
+  void null(const char* key) { p[key] = nullptr; }
+  void num(const char* key, std::int64_t v) { p[key] = v; }
+  void boolean(const char* key, bool v) { p[key] = v; }
+};
+
+// Writes members in the order describe() names them, which is sorted like nlohmann's std::map, so the
+// text is byte for byte the dump of the same DOM (tests/unit/calls check it is canonical).
+struct text_sink {
+  std::string& out;
+  void key(const char* k) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += k;
+    out += "\":";
+  }
+  void text(const char* k, const std::string& v) {
+    key(k);
+    append_json_string(out, v);
+  }
+  void null(const char* k) {
+    key(k);
+    out += "null";
+  }
+  void num(const char* k, std::int64_t v) {
+    key(k);
+    append_number(out, v);
+  }
+  void boolean(const char* k, bool v) {
+    key(k);
+    out += v ? "true" : "false";
+  }
+};
+
+}  // namespace
+
+template <class Sink>
+void engine::describe(const call_state& c, Sink& p) const {
+  // Keys in std::map order (byte-wise sorted): text_sink relies on it.
+  auto opt = [&p](const char* key, const std::string& v) { v.empty() ? p.null(key) : p.text(key, v); };
+  auto at = [&p](const char* key, bool known, std::int64_t ms) {
+    known && ms > 0 ? p.text(key, format_iso8601(ms)) : p.null(key);
+  };
   const auto* d = dir(c.account_id);
   const auto* u = d ? d->find_user(c.user_id) : nullptr;
-  json p = json::object();
-  p["account_id"] = c.account_id;
-  p["call_id"] = c.key;
-  p["direction"] = opt(c.direction.empty() ? std::string{"inbound"} : c.direction.str());
-  p["from_number"] = opt(c.from_number);
-  p["from_name"] = opt(c.from_name);
-  p["to_number"] = opt(c.to_number);
-  p["to_name"] = opt(c.to_name);
-  p["user_id"] = opt(c.user_id);
-  p["user_name"] = u ? opt(u->name) : json(nullptr);
-  p["extension"] = u ? opt(u->extension) : json(nullptr);
-  p["from_user_id"] = opt(c.from_user_id);
-  p["started_at"] = at(c.started_ms);
-  p["answered_at"] = c.answered ? at(c.answered_ms) : json(nullptr);
-  p["ended_at"] = c.ended ? at(c.ended_ms) : json(nullptr);
-  json duration = nullptr;
-  json talk = nullptr;
+  p.text("account_id", c.account_id);
+  at("answered_at", c.answered, c.answered_ms);
+  p.text("call_id", c.key);
+  p.boolean("click_to_call", c.origin == "click_to_call");
+  opt("direction", c.direction.empty() ? std::string{"inbound"} : c.direction.str());
   if (c.ended) {
-    duration = c.duration_s >= 0 ? c.duration_s : std::max<std::int64_t>(0, (c.ended_ms - c.started_ms + 500) / 1000);
-    if (c.answered) talk = std::max<std::int64_t>(0, (c.ended_ms - c.answered_ms + 500) / 1000);
+    p.num("duration_s", c.duration_s >= 0 ? c.duration_s
+                                           : std::max<std::int64_t>(0, (c.ended_ms - c.started_ms + 500) / 1000));
+  } else {
+    p.null("duration_s");
   }
-  p["duration_s"] = duration;
-  p["talk_s"] = talk;
-  p["hangup_cause"] = opt(c.hangup_cause);
-  p["recording_url"] = opt(c.recording);
-  p["park_slot"] = opt(c.park_slot);
-  p["queue_id"] = opt(c.queue_id);
-  p["click_to_call"] = c.origin == "click_to_call";
-  p["origin"] = opt(c.origin);
-  p["end_reason"] = c.ended ? opt(c.end_reason) : json(nullptr);
-  p["end_detail"] = c.ended ? opt(c.end_detail) : json(nullptr);
+  c.ended ? opt("end_detail", c.end_detail) : p.null("end_detail");
+  c.ended ? opt("end_reason", c.end_reason) : p.null("end_reason");
+  at("ended_at", c.ended, c.ended_ms);
+  u ? opt("extension", u->extension) : p.null("extension");
+  opt("from_name", c.from_name);
+  opt("from_number", c.from_number);
+  opt("from_user_id", c.from_user_id);
+  opt("hangup_cause", c.hangup_cause);
+  opt("origin", c.origin);
+  opt("park_slot", c.park_slot);
+  opt("queue_id", c.queue_id);
+  opt("recording_url", c.recording);
+  at("started_at", true, c.started_ms);
+  if (c.ended && c.answered) {
+    p.num("talk_s", std::max<std::int64_t>(0, (c.ended_ms - c.answered_ms + 500) / 1000));
+  } else {
+    p.null("talk_s");
+  }
+  opt("to_name", c.to_name);
+  opt("to_number", c.to_number);
+  opt("user_id", c.user_id);
+  u ? opt("user_name", u->name) : p.null("user_name");
+}
+
+nlohmann::json engine::snapshot(const call_state& c) const {
+  nlohmann::json p = nlohmann::json::object();
+  dom_sink sink{p};
+  describe(c, sink);
   p["summary"] = nullptr;
   return p;
+}
+
+std::string engine::snapshot_text(const call_state& c) const {
+  std::string out;
+  out.reserve(640);
+  out += '{';
+  text_sink sink{out};
+  describe(c, sink);
+  out += '}';
+  return out;
 }
 
 void engine::emit(call_state& c, step& s, const std::string& type, const leg_state* l, std::int64_t t,
@@ -265,8 +328,7 @@ call_record engine::record(const call_state& c, std::int64_t now_ms) const {
   r.started_at_ms = c.started_ms;
   r.updated_at_ms = now_ms;
   if (c.ended) r.ended_at_ms = c.ended_ms;
-  r.snapshot = snapshot(c);
-  r.snapshot.erase("summary");
+  r.snapshot = snapshot_text(c);
   r.state = state_text(c);
   return r;
 }

@@ -286,9 +286,37 @@ json_scan scan_object(std::string_view text, std::vector<json_member>& members) 
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char digits[] = "0123456789abcdef";
+  const std::size_t start = out.size();
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;  // start of the bytes not yet copied: plain runs are appended whole, not per char
+  while (p != end) {
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (needs_attention(w)) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      const char* next = skip_utf8(p, end);
+      if (!next) {
+        // Not UTF-8 (a caller's bug or a decoded lone surrogate): render the whole string the way
+        // nlohmann's error_handler_t::replace does (U+FFFD), as the DOM serializer did before.
+        out.resize(start);
+        out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+      }
+      p = next;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++p;
+      continue;
+    }
+    out.append(run, static_cast<std::size_t>(p - run));
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -298,16 +326,65 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += digits[c >> 4];
-          out += digits[c & 0xF];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += digits[c >> 4];
+        out += digits[c & 0xF];
     }
+    run = ++p;
   }
+  out.append(run, static_cast<std::size_t>(end - run));
   out += '"';
+}
+
+void append_number(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+void append_json(std::string& out, const nlohmann::json& j) {
+  using t = nlohmann::json::value_t;
+  switch (j.type()) {
+    case t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, it.key());
+        out += ':';
+        append_json(out, it.value());
+      }
+      out += '}';
+      return;
+    }
+    case t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, v);
+      }
+      out += ']';
+      return;
+    }
+    case t::string: append_json_string(out, j.get_ref<const std::string&>()); return;
+    case t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case t::null: out += "null"; return;
+    case t::number_integer: append_number(out, j.get<std::int64_t>()); return;
+    case t::number_unsigned: append_number(out, j.get<std::uint64_t>()); return;
+    default:
+      // Floats (none in a payload today) and binary: nlohmann's own formatting, so the text is the same.
+      out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+  }
 }
 
 std::string decode_key(std::string_view key) {

@@ -7,6 +7,7 @@
 // as strictly (RFC 8259 grammar, UTF-8 checked), hands back each top-level member as a view of its text,
 // and decodes only the values asked for.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,8 +43,18 @@ std::string decode_key(std::string_view key);
 /// The string value of a member text, "" when the value is not a string.
 std::string decode_string(std::string_view value);
 
-/// Appends `s` as a JSON string (RFC 8259 §7: quote, backslash and control characters escaped). `s` is
-/// UTF-8 the scanner already validated, or text the tracker built from it.
+/// Appends `s` as a JSON string (RFC 8259 §7: quote, backslash and control characters escaped), the
+/// same text as nlohmann's dump(-1, ' ', false, error_handler_t::replace): invalid UTF-8 becomes U+FFFD.
+/// Plain runs are copied whole (8 bytes per test), not character by character.
 void append_json_string(std::string& out, std::string_view s);
+
+/// Appends an integer in decimal, without the heap string std::to_string makes for 16 digits and more.
+void append_number(std::string& out, std::int64_t v);
+void append_number(std::string& out, std::uint64_t v);
+
+/// Appends `j` as compact JSON, byte for byte what j.dump(-1, ' ', false, error_handler_t::replace)
+/// gives (members in the DOM's key order), without nlohmann's per-character serializer: rendering
+/// payloads and call records was most of the I/O thread's work per frame (bench/README.md).
+void append_json(std::string& out, const nlohmann::json& j);
 
 }  // namespace kazoo_bridge::calls::detail

@@ -36,7 +36,7 @@ class state_writer {
   void num(const char* key, std::int64_t v) {
     if (v == 0) return;
     name(key);
-    out_ += std::to_string(v);
+    append_number(out_, v);
   }
   template <class T>
   void list(const char* key, std::initializer_list<T> values) {
@@ -49,7 +49,7 @@ class state_writer {
       if constexpr (std::is_same_v<T, bool>) {
         out_ += v ? "true" : "false";
       } else {
-        out_ += std::to_string(v);
+        append_number(out_, static_cast<std::int64_t>(v));
       }
     }
     out_ += ']';
@@ -60,7 +60,7 @@ class state_writer {
     out_ += '[';
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (i) out_ += ',';
-      out_ += std::to_string(v[i]);
+      append_number(out_, v[i]);
     }
     out_ += ']';
   }

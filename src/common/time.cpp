@@ -49,8 +49,22 @@ std::string format_iso8601(std::int64_t unix_ms) {
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   std::int64_t rem = secs - days * 86400;
   auto c = civil_from_days(days);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.y, c.m, c.d, rem / 3600, (rem / 60) % 60,
-                     rem % 60);
+  if (c.y < 0 || c.y > 9999) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.y, c.m, c.d, rem / 3600, (rem / 60) % 60,
+                       rem % 60);
+  }
+  // Every payload carries three to five of these: digits written in place, not through fmt's parser.
+  char b[] = "0000-00-00T00:00:00Z";
+  auto put = [&b](std::size_t at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) b[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, c.y, 4);
+  put(5, c.m, 2);
+  put(8, c.d, 2);
+  put(11, rem / 3600, 2);
+  put(14, (rem / 60) % 60, 2);
+  put(17, rem % 60, 2);
+  return std::string(b, sizeof b - 1);
 }
 
 std::optional<std::int64_t> parse_iso8601(std::string_view t) {

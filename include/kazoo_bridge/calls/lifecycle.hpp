@@ -40,7 +40,9 @@ struct call_record {
   std::optional<std::string> user_id;
   std::int64_t started_at_ms = 0, updated_at_ms = 0;
   std::optional<std::int64_t> ended_at_ms;
-  nlohmann::json snapshot;  ///< payload keys describing the call now (no id/type/raw)
+  /// JSON object text: the payload keys describing the call now (no id/type/raw/summary), compact,
+  /// keys sorted (the same text as nlohmann's dump of that object).
+  std::string snapshot;
   std::string state;        ///< JSON text of everything tracker::restore() needs (the tracker's own format)
 };
 

@@ -176,7 +176,7 @@ TEST(pipeline_rows, call_records_survive_the_round_trip_through_the_store_row) {
   r.user_id = "u1";
   r.started_at_ms = 1;
   r.updated_at_ms = 2;
-  r.snapshot = {{"from_number", "+15551234567"}};
+  r.snapshot = R"({"from_number":"+15551234567"})";
   r.state = R"({"legs":["a"]})";
   auto back = from_row(to_row(r));
   EXPECT_EQ(back.call_id, r.call_id);

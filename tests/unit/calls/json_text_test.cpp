@@ -102,5 +102,56 @@ TEST(AppendJsonString, ReadsBackAsTheSameString) {
   }
 }
 
+// The strings a payload holds, as the writers meet them: plain runs longer than the 8-byte fast path,
+// escapes at every position of a word, multi-byte UTF-8, and text that is not UTF-8 at all.
+std::vector<std::string> writer_cases() {
+  std::vector<std::string> v = {"",
+                                "plain",
+                                "exactly8",
+                                "a somewhat longer plain ASCII run of text, 64 bytes and more......",
+                                "Jane \"JJ\" Roe",
+                                "a\\b/c",
+                                "line\nbreak\ttab\r\b\f",
+                                std::string("\x01\x1f\x7f", 3),
+                                "Ren\xc3\xa9" "e \xf0\x9f\x98\x80 \xe2\x82\xac",
+                                std::string("nul\0inside", 10),
+                                "bad \xff byte",
+                                "cut \xe2\x82",
+                                "overlong \xc0\xaf",
+                                "surrogate \xed\xa0\x80 (CESU)"};
+  for (std::size_t i = 0; i < 9; ++i) v.push_back(std::string(i, 'x') + "\"" + std::string(9 - i, 'y') + "\\");
+  return v;
+}
+
+TEST(AppendJsonString, IsByteForByteNlohmannsDump) {
+  for (const auto& v : writer_cases()) {
+    std::string out = "prefix";
+    append_json_string(out, v);
+    EXPECT_EQ(out, "prefix" + nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        << v;
+  }
+}
+
+TEST(AppendJson, IsByteForByteNlohmannsDump) {
+  nlohmann::json payload = nlohmann::json::object();
+  const auto cases = writer_cases();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    payload["k" + std::to_string(i) + cases[i % 7]] = cases[i];  // keys with escapes and UTF-8 too
+  }
+  payload["n"] = nullptr;
+  payload["t"] = true;
+  payload["f"] = false;
+  payload["int"] = std::int64_t{-42};
+  payload["big"] = std::uint64_t{18446744073709551615ULL};
+  payload["float"] = 1.5;
+  payload["nested"] = {{"a", nlohmann::json::array({1, "two", nullptr, nlohmann::json::object()})}, {"b", {}}};
+  payload["empty"] = nlohmann::json::array();
+  for (const auto& j : {payload, nlohmann::json(nullptr), nlohmann::json("top"), nlohmann::json::object()}) {
+    std::string out;
+    append_json(out, j);
+    EXPECT_EQ(out, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
+
 }  // namespace
 }  // namespace kazoo_bridge::calls::detail

@@ -95,15 +95,25 @@ void check_expect_call(const harness& h, const kazoo_sim::scenario& s) {
   const auto& want = s.doc["expect_call"];
   EXPECT_EQ(r->direction, want["direction"]);
   EXPECT_EQ(r->answered, want["answered"].get<bool>());
-  EXPECT_EQ(r->snapshot["direction"], want["direction"]);
-  EXPECT_EQ(r->snapshot["click_to_call"], want["click_to_call"]);
-  EXPECT_EQ(r->snapshot["origin"], want["origin"]);
+  // The record's snapshot is rendered as text without a DOM: it must be exactly the compact dump of
+  // itself (keys sorted, nothing else) and name every key an event payload has, minus the event's own (id, type, occurred_at, summary, raw).
+  const auto snapshot = nlohmann::json::parse(r->snapshot);
+  EXPECT_EQ(r->snapshot, snapshot.dump());
+  std::vector<std::string> record_keys, event_keys;
+  for (const auto& [k, v] : snapshot.items()) record_keys.push_back(k);
+  for (const auto& [k, v] : h.events.front().payload.items()) {
+    if (k != "id" && k != "type" && k != "occurred_at" && k != "summary" && k != "raw") event_keys.push_back(k);
+  }
+  EXPECT_EQ(record_keys, event_keys);
+  EXPECT_EQ(snapshot["direction"], want["direction"]);
+  EXPECT_EQ(snapshot["click_to_call"], want["click_to_call"]);
+  EXPECT_EQ(snapshot["origin"], want["origin"]);
   if (want.contains("user")) {
     EXPECT_EQ(r->user_id.value_or(""), user_id(acme, want["user"].get<std::string>()));
   }
   for (const char* key : {"from_number", "to_number", "hangup_cause", "duration_s", "talk_s"}) {
     if (want.contains(key)) {
-      EXPECT_EQ(r->snapshot[key], want[key]) << key;
+      EXPECT_EQ(snapshot[key], want[key]) << key;
     }
   }
   // The ended event carries the same final numbers.

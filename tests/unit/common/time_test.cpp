@@ -21,11 +21,18 @@ TEST(time, formats_and_parses_round_trip) {
       {"1970-01-01T00:00:00Z", 0},
       {"2000-02-29T23:59:59Z", 951868799000},
       {"2026-11-21T10:15:03Z", 1795256103000},
+      {"1969-12-31T23:59:59Z", -1000},
+      {"1900-03-01T00:00:00Z", -2203891200000},
+      {"2024-12-31T23:59:59Z", 1735689599000},
+      {"9999-12-31T23:59:59Z", 253402300799000},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(format_iso8601(r.ms), r.text);
     EXPECT_EQ(parse_iso8601(r.text), r.ms) << r.text;
   }
+  EXPECT_EQ(format_iso8601(1795256103999), "2026-11-21T10:15:03Z") << "milliseconds are cut, not rounded";
+  EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_iso8601(253402300800000), "10000-01-01T00:00:00Z") << "past 9999: still every digit";
 }
 
 TEST(time, parses_fractions_and_offsets) {
