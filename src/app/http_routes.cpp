@@ -14,6 +14,8 @@ api::caller caller_of(oauth::access a) {
   c.extensions = std::move(a.who.extensions);
   c.admin = a.who.admin;
   c.scopes = std::move(a.scopes);
+  c.client_id = std::move(a.client_id);
+  c.grant_id = std::move(a.grant_id);
   return c;
 }
 

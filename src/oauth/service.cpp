@@ -614,6 +614,7 @@ awaitable<result<std::optional<access>>> service::authenticate(std::string beare
   a.who = identity_from_json_text(tk.identity);
   a.scopes = split_scopes(tk.scopes);
   a.client_id = tk.client_id;
+  a.grant_id = tk.family_id;
   a.expires_at_ms = tk.expires_at_ms;
   co_return std::optional<access>(std::move(a));
 }
