@@ -36,6 +36,7 @@ void add_http_routes(net::router& r, http_route_deps d) {
   api::add_ops_routes(r, std::move(d.probes), d.metrics);
   api::add_oauth_routes(r, d.oauth, std::move(d.branding));
   api::add_v1_routes(r, std::move(d.v1));
+  if (d.hooks) api::add_hook_routes(r, std::move(*d.hooks));
 }
 
 }  // namespace kazoo_bridge::app
