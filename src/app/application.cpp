@@ -23,6 +23,7 @@
 #include <kazoo_bridge/store/committer.hpp>
 #include <kazoo_bridge/oauth/service.hpp>
 #include <kazoo_bridge/store/database.hpp>
+#include <kazoo_bridge/store/hook_store.hpp>
 #include <kazoo_bridge/store/oauth_store.hpp>
 
 namespace kazoo_bridge::app {
@@ -100,6 +101,11 @@ struct application::impl {
   std::unique_ptr<store::oauth_store> oauth_store;      // on db's connection, used on the DB thread only
   std::unique_ptr<kazoo::crossbar_client> oauth_crossbar;  // user logins, logged under "oauth"
   std::unique_ptr<oauth::service> oauth;
+  std::unique_ptr<store::hook_store> hook_store;  // on db's connection, used on the DB thread only
+  delivery::subscription_index subscriptions;     // I/O thread: the pipeline's fan-out, the API's changes
+  /// New outbox rows may be due (a commit that queued some, a replay, a re-enable). A no-op until the
+  /// delivery engine is wired: then [this] { engine->notify(); }.
+  std::function<void()> wake_delivery = [] {};
   net::router router;
   std::unique_ptr<net::http_server> server;
   asio::steady_timer watchdog_timer{ioc};
@@ -119,6 +125,18 @@ struct application::impl {
         log_oauth(logs.get("oauth")),
         tracker(calls::tracker_options{.include_internal_calls = cfg.kazoo.include_internal_calls,
                                        .stale_call_timeout_ms = cfg.kazoo.stale_call_timeout.count()}) {}
+
+  awaitable<void> remove_grant_hooks(std::string grant_id) {
+    auto work = [h = hook_store.get(), grant_id, t = now_unix_ms()]() { return h->remove_by_grant(grant_id, t); };
+    auto removed = co_await offload(db_pool, work);
+    if (!removed) {
+      // The tokens are revoked already (the API refuses them); the hooks stay until deleted by hand.
+      log_api->error("cannot remove the hooks of a revoked grant ec={}", removed.error().message());
+      co_return;
+    }
+    for (const auto& id : *removed) subscriptions.erase(id);
+    if (!removed->empty()) log_api->info("hooks of a revoked grant removed count={}", removed->size());
+  }
 
   awaitable<void> shutdown() {
     if (stopping) co_return;
@@ -239,6 +257,18 @@ struct application::impl {
                                                              log_ingest);
     pipe = std::make_unique<pipeline>(ex, *channel, tracker, *committer, metrics, log_calls, feed_position_ms);
     pipe->on_event = hooks.on_event;
+    // REST hook subscriptions: loaded before the pipeline runs, so the first event already fans out.
+    hook_store = std::make_unique<store::hook_store>(*db);
+    if (auto active = hook_store->list_active()) {
+      for (const auto& row : *active) subscriptions.put(api::subscription_of(row));
+      log_app->info("hook subscriptions loaded count={}", active->size());
+    } else {
+      throw std::runtime_error("cannot read the hook subscriptions: " + active.error().message());
+    }
+    pipe->subscriptions = &subscriptions;
+    committer->on_committed = [this](const store::commit_stats& st) {
+      if (st.outbox_inserted > 0) wake_delivery();
+    };
     pipe->feed_live = [this] { return ingest->subscribed(); };
     ingest->feed_position_ms = [this] { return pipe->feed_position_ms(); };
     ingest->before_reconcile = [this](std::string account) { return directory->refresh(std::move(account)); };
@@ -252,6 +282,10 @@ struct application::impl {
     oauth = std::make_unique<oauth::service>(db_pool, *oauth_store, *oauth_crossbar, oauth_options(cfg), metrics,
                                              log_oauth);
     history = std::make_unique<store::call_history>(*db);
+    // A revoked grant stops its hooks (issue #4): rows deleted (pending deliveries cancelled), index updated.
+    oauth->on_grant_revoked = [this](const std::string& grant_id) {
+      spawn_logged(ioc.get_executor(), remove_grant_hooks(grant_id), "hooks-grant-revoked", log_api);
+    };
     add_http_routes(router, {.probes = {.database_open = [this] { return db != nullptr; },
                                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
                              .metrics = metrics,
@@ -263,7 +297,14 @@ struct application::impl {
                              .oauth = *oauth,
                              .branding = {.product_name = cfg.oauth.product_name,
                                           .logo_url = cfg.oauth.logo_url.value_or(""),
-                                          .primary_color = cfg.oauth.primary_color}});
+                                          .primary_color = cfg.oauth.primary_color},
+                             .hooks = api::hook_deps{.authenticate = authenticate_with(*oauth),
+                                                     .db_thread = db_pool,
+                                                     .hooks = *hook_store,
+                                                     .index = subscriptions,
+                                                     .wake_delivery = [this] { wake_delivery(); },
+                                                     .log = log_api,
+                                                     .options = {}}});
     net::server_options so;
     so.listen = cfg.server.listen;
     so.max_header_bytes = cfg.server.max_header_bytes;

@@ -14,6 +14,8 @@ api::caller caller_of(oauth::access a) {
   c.extensions = std::move(a.who.extensions);
   c.admin = a.who.admin;
   c.scopes = std::move(a.scopes);
+  c.client_id = std::move(a.client_id);
+  c.grant_id = std::move(a.grant_id);
   return c;
 }
 
@@ -34,6 +36,7 @@ void add_http_routes(net::router& r, http_route_deps d) {
   api::add_ops_routes(r, std::move(d.probes), d.metrics);
   api::add_oauth_routes(r, d.oauth, std::move(d.branding));
   api::add_v1_routes(r, std::move(d.v1));
+  if (d.hooks) api::add_hook_routes(r, std::move(*d.hooks));
 }
 
 }  // namespace kazoo_bridge::app

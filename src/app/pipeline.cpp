@@ -108,9 +108,23 @@ pipeline::pipeline(asio::any_io_executor ex, kazoo::ingest_channel& in, calls::t
       tracker_errors_(metrics.make_counter("kazoo_bridge_tracker_errors_total",
                                            "Frames the call tracker failed on (dropped, logged).")) {}
 
+void add_outbox_rows(const calls::lifecycle_event& e, const delivery::subscription_index& subscriptions,
+                     std::int64_t now_ms, std::vector<const delivery::subscription*>& scratch,
+                     std::vector<store::outbox_row>& out) {
+  scratch.clear();
+  subscriptions.match(e, scratch);
+  for (const auto* s : scratch) {
+    out.push_back({.event_id = e.id, .destination = delivery::destination_of(s->id), .call_id = e.call_id,
+                   .next_attempt_at_ms = now_ms});
+  }
+}
+
 void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
   store::batch b;
   b.events.reserve(out.events.size());
+  // Without subscriptions the loop below costs one null/size check per event.
+  const bool fan_out = subscriptions != nullptr && subscriptions->size() > 0;
+  const std::int64_t now_ms = fan_out && !out.events.empty() ? now_unix_ms() : 0;
   for (const auto& e : out.events) {
     labelled(lifecycle_counters_, "kazoo_bridge_lifecycle_events_total", "Lifecycle events produced, by type.",
              "type", e.type)
@@ -119,6 +133,7 @@ void pipeline::emit(calls::tracker_output& out, std::int64_t event_ms) {
     b.events.push_back(to_row(e));
     // Once per batch per (call, user): a pair stored earlier costs the DB thread one key lookup.
     add_parties(e, party_seen_, b.parties);
+    if (fan_out) add_outbox_rows(e, *subscriptions, now_ms, matched_, b.outbox);
   }
   party_seen_.clear();
   // One row per call: the tracker reports a call once per flush, however many frames touched it.

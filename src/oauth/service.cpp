@@ -434,7 +434,10 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
   const auto t = now();
   auto* code_counter = &issued_code_;
   auto* refresh_counter = &issued_refresh_;
-  auto work = [st, log, opts, t, cred, grant, code_counter, refresh_counter]() -> json_outcome {
+  // Set on the DB thread when reuse detection revokes a whole grant; read here after offload() resumes.
+  std::string revoked_grant;
+  auto* revoked = &revoked_grant;
+  auto work = [st, log, opts, t, cred, grant, code_counter, refresh_counter, revoked]() -> json_outcome {
     if (auto e = check_client(*st, cred)) return *e;
 
     if (const auto* g = std::get_if<code_grant>(&grant)) {
@@ -450,6 +453,7 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
             // RFC 6749 §4.1.2: deny, and revoke every token issued from this code.
             auto n = st->revoke_family(code.family_id, t);
             if (!n) return {unavailable(), false};
+            *revoked = code.family_id;
             log->warn("oauth authorization code reused client={} revoked_tokens={}", cred.client_id, *n);
             return {invalid_grant("authorization code already used; its tokens are revoked"), true};
           }
@@ -491,6 +495,7 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
         case refresh_verdict::reuse_detected: {
           auto n = st->revoke_family(rt.family_id, t);
           if (!n) return {unavailable(), false};
+          *revoked = rt.family_id;
           log->warn("oauth refresh token reused after the grace window client={} revoked_tokens={}", rt.client_id,
                     *n);
           return {invalid_grant("refresh token already used; the grant is revoked"), true};
@@ -514,6 +519,7 @@ awaitable<json_outcome> service::token(param_list body, std::string authorizatio
     });
   };
   auto out = co_await offload(db_pool_, work);
+  if (!revoked_grant.empty() && on_grant_revoked) on_grant_revoked(revoked_grant);
   co_return out;
 }
 
@@ -527,7 +533,9 @@ awaitable<std::optional<token_error>> service::revoke(param_list body, std::stri
   auto* log = log_.get();
   const auto t = now();
   auto hash = sha256_hex(token);
-  auto work = [st, log, t, cred, hash]() -> std::optional<token_error> {
+  std::string revoked_grant;  // set on the DB thread when a refresh token (the whole grant) is revoked
+  auto* revoked = &revoked_grant;
+  auto work = [st, log, t, cred, hash, revoked]() -> std::optional<token_error> {
     if (auto e = check_client(*st, cred)) return *e;
     auto row = st->find_token(hash);
     if (!row) return unavailable();
@@ -537,10 +545,12 @@ awaitable<std::optional<token_error>> service::revoke(param_list body, std::stri
     // token is revoked alone.
     auto n = (*row)->kind == "refresh" ? st->revoke_family((*row)->family_id, t) : st->revoke_token(hash, t);
     if (!n) return unavailable();
+    if ((*row)->kind == "refresh") *revoked = (*row)->family_id;
     log->info("oauth token revoked kind={} client={} rows={}", (*row)->kind, cred.client_id, *n);
     return std::nullopt;
   };
   auto out = co_await offload(db_pool_, work);
+  if (!revoked_grant.empty() && on_grant_revoked) on_grant_revoked(revoked_grant);
   co_return out;
 }
 
@@ -614,6 +624,7 @@ awaitable<result<std::optional<access>>> service::authenticate(std::string beare
   a.who = identity_from_json_text(tk.identity);
   a.scopes = split_scopes(tk.scopes);
   a.client_id = tk.client_id;
+  a.grant_id = tk.family_id;
   a.expires_at_ms = tk.expires_at_ms;
   co_return std::optional<access>(std::move(a));
 }

@@ -18,6 +18,8 @@ struct caller {
   std::vector<std::string> extensions;
   bool admin = false;               ///< a Kazoo account administrator
   std::vector<std::string> scopes;  ///< granted scopes: calls, dial, account (design.md)
+  std::string client_id;            ///< the OAuth client the token was issued to ("" if unknown)
+  std::string grant_id;             ///< the OAuth grant (token family): revoking it removes its hooks
 };
 
 /// Checks an access token. nullopt: unknown, expired or revoked (the API answers 401 invalid_token);

@@ -15,6 +15,7 @@
 #include <kazoo_bridge/calls/tracker.hpp>
 #include <kazoo_bridge/common/asio.hpp>
 #include <kazoo_bridge/common/metrics.hpp>
+#include <kazoo_bridge/delivery/subscriptions.hpp>
 #include <kazoo_bridge/kazoo/blackhole_client.hpp>
 #include <kazoo_bridge/store/committer.hpp>
 #include <kazoo_bridge/store/database.hpp>
@@ -29,6 +30,11 @@ calls::call_record from_row(const store::call_row& r);
 /// pair once per `seen` set (the caller clears it per batch).
 void add_parties(const calls::lifecycle_event& e, std::unordered_set<std::string>& seen,
                  std::vector<store::party_row>& out);
+/// Appends one outbox row per active subscription that wants `e` (destination "hook:" + id, due at
+/// now_ms). `scratch` is the caller's reusable match buffer.
+void add_outbox_rows(const calls::lifecycle_event& e, const delivery::subscription_index& subscriptions,
+                     std::int64_t now_ms, std::vector<const delivery::subscription*>& scratch,
+                     std::vector<store::outbox_row>& out);
 
 /// The meta key of the feed position: the newest moment up to which we had Kazoo's event feed (the last
 /// event, or "now" while subscribed and quiet). CDR reconciliation after a restart starts there, so a quiet
@@ -54,6 +60,10 @@ class pipeline {
   std::function<void(const calls::lifecycle_event&)> on_event;
   /// True while the event feed is subscribed (then a quiet feed still moves the feed position forward).
   std::function<bool()> feed_live;
+  /// The REST hook subscriptions (null: none). For every lifecycle event, one outbox row per matching
+  /// subscription goes into the event's own batch, so both commit in one transaction (design.md,
+  /// "the one rule"). Touched on the I/O thread only, like the pipeline.
+  const delivery::subscription_index* subscriptions = nullptr;
 
   awaitable<void> run();
   /// Drives tracker::on_tick (stale calls) once a second.
@@ -83,6 +93,7 @@ class pipeline {
   counter& tracker_errors_;
   std::unordered_map<std::string, counter*> kazoo_counters_, lifecycle_counters_;
   std::unordered_set<std::string> party_seen_;  // emit(): (call, user) pairs of the batch being built
+  std::vector<const delivery::subscription*> matched_;  // emit(): reused per event, no allocation per miss
 };
 
 }  // namespace kazoo_bridge::app

@@ -26,6 +26,7 @@ struct access {
   identity who;
   std::vector<std::string> scopes;  ///< granted scopes ("calls", "dial", "account")
   std::string client_id;
+  std::string grant_id;  ///< the token family (one authorization); revoking it ends the grant's hooks
   std::int64_t expires_at_ms = 0;
   bool operator==(const access&) const = default;
 };

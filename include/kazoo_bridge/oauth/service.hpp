@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,11 @@ class service {
   awaitable<result<std::optional<access>>> authenticate(std::string bearer_token);
 
   const service_options& options() const { return opts_; }
+
+  /// Called on the I/O thread after a whole grant (token family) was revoked: RFC 7009 revocation of
+  /// its refresh token, or reuse of a code / refresh token (RFC 6749 §4.1.2, RFC 9700 §4.14). The app
+  /// removes the REST hooks created through that grant (issue #4).
+  std::function<void(const std::string& grant_id)> on_grant_revoked;
 
  private:
   std::int64_t now() const;

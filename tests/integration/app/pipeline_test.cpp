@@ -10,6 +10,7 @@
 #include <kazoo_bridge/calls/frame.hpp>
 #include <kazoo_bridge/store/call_history.hpp>
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -148,6 +149,86 @@ TEST_F(pipeline_fixture, every_user_an_event_names_becomes_a_party_of_its_call) 
     EXPECT_FALSE(stranger->has_value());
   }
   EXPECT_GE(max_parties, 2u) << "a ring group or a transfer involves several users";
+}
+
+TEST_F(pipeline_fixture, matching_subscriptions_get_one_outbox_row_per_event_in_its_transaction) {
+  delivery::subscription_index index;
+  auto sub = [](std::string id, std::string event, std::string account = acme) {
+    return delivery::subscription{.id = std::move(id), .account_id = std::move(account), .user_id = "u-none",
+                                  .event = std::move(event), .scope = "account"};
+  };
+  index.put(sub("all", "*"));
+  index.put(sub("ended", "call.ended"));
+  index.put(sub("missed", "call.missed"));
+  index.put(sub("elsewhere", "*", "another-account"));
+  auto off = sub("off", "*");
+  off.active = false;
+  index.put(off);
+  auto mine = sub("stranger", "*");
+  mine.scope = "user";  // a user no event names
+  index.put(mine);
+  pipe.subscriptions = &index;
+  std::size_t outbox_inserted = 0;
+  committer.on_committed = [&](const store::commit_stats& st) { outbox_inserted += st.outbox_inserted; };
+
+  auto frames = scenario_frames("inbound_answered", 3);
+  spawn_logged(ioc.get_executor(), committer.run(), "committer", logs.logger());
+  spawn_logged(ioc.get_executor(), run_pipe(this), "pipeline", logs.logger());
+  test::run_coro(ioc, [this, frames]() { return feed_and_stop(this, frames); }, 10s);
+  ioc.run_for(2s);
+
+  auto events = db->events({.call_id = {}, .type = {}, .account_id = {}, .limit = 1000}).value();
+  ASSERT_GE(events.size(), 3u);
+  auto rows = db->due_outbox(std::numeric_limits<std::int64_t>::max(), 1000).value();
+  std::map<std::string, std::vector<std::string>> by_destination;  // destination -> event ids
+  for (const auto& r : rows) {
+    by_destination[r.destination].push_back(r.event_id);
+    EXPECT_EQ(r.status, "pending");
+    EXPECT_EQ(r.attempts, 0);
+  }
+  ASSERT_EQ(by_destination["hook:all"].size(), events.size()) << "one row per event for the wildcard hook";
+  std::set<std::string> all(by_destination["hook:all"].begin(), by_destination["hook:all"].end());
+  for (const auto& e : events) {
+    EXPECT_TRUE(all.count(e.id)) << e.type;
+    for (const auto& r : rows) {
+      if (r.event_id == e.id) {
+        EXPECT_EQ(r.call_id, e.call_id);
+      }
+    }
+  }
+  ASSERT_EQ(by_destination["hook:ended"].size(), 1u);
+  for (const auto& e : events) {
+    if (e.id == by_destination["hook:ended"][0]) {
+      EXPECT_EQ(e.type, "call.ended");
+    }
+  }
+  EXPECT_EQ(by_destination.count("hook:missed"), 0u) << "an answered call is not missed";
+  EXPECT_EQ(by_destination.count("hook:elsewhere"), 0u);
+  EXPECT_EQ(by_destination.count("hook:off"), 0u) << "an inactive subscription gets nothing";
+  EXPECT_EQ(by_destination.count("hook:stranger"), 0u);
+  EXPECT_EQ(rows.size(), events.size() + 1);
+  EXPECT_EQ(outbox_inserted, rows.size()) << "counted by the commits that stored the events";
+}
+
+TEST(pipeline_rows, outbox_rows_for_matching_subscriptions_only) {
+  delivery::subscription_index index;
+  index.put({.id = "h1", .account_id = "acc", .user_id = "u1", .event = "call.missed", .scope = "user"});
+  calls::lifecycle_event e;
+  e.id = "evt_1";
+  e.type = "call.missed";
+  e.call_id = "c1";
+  e.account_id = "acc";
+  e.payload = {{"user_id", "u1"}, {"from_user_id", nullptr}, {"direction", "inbound"}};
+  std::vector<const delivery::subscription*> scratch;
+  std::vector<store::outbox_row> out;
+  add_outbox_rows(e, index, 42, scratch, out);
+  e.payload["user_id"] = "u2";
+  add_outbox_rows(e, index, 43, scratch, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].event_id, "evt_1");
+  EXPECT_EQ(out[0].destination, "hook:h1");
+  EXPECT_EQ(out[0].call_id, "c1");
+  EXPECT_EQ(out[0].next_attempt_at_ms, 42);
 }
 
 TEST(pipeline_rows, parties_are_taken_once_per_batch_from_user_id_and_from_user_id) {

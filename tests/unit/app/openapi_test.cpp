@@ -21,6 +21,7 @@
 #include <kazoo_bridge/net/http_client.hpp>
 #include <kazoo_bridge/oauth/service.hpp>
 #include <kazoo_bridge/store/call_history.hpp>
+#include <kazoo_bridge/store/hook_store.hpp>
 #include <kazoo_bridge/store/oauth_store.hpp>
 #include <kazoo_bridge/store/database.hpp>
 
@@ -79,6 +80,8 @@ route_set served_routes() {
   }
   store::call_history history(**db);
   store::oauth_store oauth_store(**db);
+  store::hook_store hook_store(**db);
+  delivery::subscription_index subscriptions;
   asio::thread_pool pool{1};
   asio::io_context ioc;
   metrics_registry metrics;
@@ -92,7 +95,14 @@ route_set served_routes() {
                       .metrics = metrics,
                       .v1 = {.authenticate = {}, .db_thread = pool, .history = history, .log = log, .options = {}},
                       .oauth = oauth,
-                      .branding = {}});
+                      .branding = {},
+                      .hooks = api::hook_deps{.authenticate = {},
+                                              .db_thread = pool,
+                                              .hooks = hook_store,
+                                              .index = subscriptions,
+                                              .wake_delivery = {},
+                                              .log = log,
+                                              .options = {}}});
   route_set out;
   for (const auto& [verb, pattern] : r.routes()) {
     std::string m(net::http::to_string(verb));

@@ -1,0 +1,189 @@
+"""REST hook subscriptions on the real daemon (issue #4, docs/api.md "Hooks"): tokens from the real OAuth
+server (the code flow, as test_clients.py does), hooks created over HTTP, a kazoo-sim scenario, and the
+outbox rows the pipeline committed with the events (one per matching hook, none for the others); the
+events sample (example before any call, real payloads after); hooks removed when their grant is revoked."""
+import http.cookiejar
+import json
+import re
+import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import E2ETest, wait_for
+
+REDIRECT = "https://zapier.com/dashboard/auth/oauth/return/App1CLIAPI/"
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+ALICE = "2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a"  # account admin (fixture)
+BOB = "4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c"    # rung and answering in inbound_answered
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class HooksTest(E2ETest):
+    def setUp(self):
+        super().setUp()
+        self.b = self.bridge()
+        out = self.b.cli("client", "add", "--name", "Zapier", "--redirect-uri", REDIRECT).stdout
+        ids = dict(re.findall(r"^(client_id|client_secret)\s+(\S+)$", out, re.M))
+        self.client_id, self.client_secret = ids["client_id"], ids["client_secret"]
+        self.b.start()
+
+    def call(self, method, path, body=None, token=None, form=None, opener=None):
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(f"http://127.0.0.1:{self.b.port}{path}", data=data, method=method,
+                                     headers=headers)
+        op = opener or urllib.request.build_opener(NoRedirect)
+        try:
+            with op.open(req, timeout=10) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text else None)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            return e.code, (json.loads(text) if text else None)
+
+    def tokens(self, username, password, scope="calls"):
+        opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        q = urllib.parse.urlencode({"response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT,
+                                    "state": "s", "code_challenge": CHALLENGE, "code_challenge_method": "S256",
+                                    "scope": scope})
+        req = urllib.request.Request(f"http://127.0.0.1:{self.b.port}/oauth/authorize?{q}")
+        with opener.open(req, timeout=10) as r:
+            page = r.read().decode()
+        fields = dict(re.findall(r'type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+        fields.update({"account": "acme", "username": username, "password": password, "decision": "allow"})
+        req = urllib.request.Request(f"http://127.0.0.1:{self.b.port}/oauth/authorize",
+                                     data=urllib.parse.urlencode(fields).encode(), method="POST")
+        try:
+            opener.open(req, timeout=10)
+            self.fail("no redirect after the login")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 303)
+            code = urllib.parse.parse_qs(urllib.parse.urlsplit(e.headers["Location"]).query)["code"][0]
+        status, tok = self.call("POST", "/oauth/token", form={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": self.client_id, "client_secret": self.client_secret, "code_verifier": VERIFIER})
+        self.assertEqual(status, 200, tok)
+        return tok
+
+    def outbox(self):
+        db = sqlite3.connect(f"file:{self.b.db}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT destination, event_id, call_id, status FROM outbox ORDER BY id").fetchall()
+        finally:
+            db.close()
+
+    def test_fan_out_and_events_sample_after_a_scenario(self):
+        bob = self.tokens("bob", "bob-secret-2")["access_token"]
+        alice = self.tokens("alice", "alice-secret-1", "calls account")["access_token"]
+
+        # Before any call: one example payload, clearly marked.
+        status, sample = self.call("GET", "/api/v1/events?type=call.answered", token=bob)
+        self.assertEqual(status, 200, sample)
+        self.assertEqual(len(sample["data"]), 1)
+        ex = sample["data"][0]
+        self.assertIs(ex["example"], True)
+        self.assertTrue(ex["id"].startswith("evt_example_"))
+        self.assertTrue(ex["summary"].startswith("Example: "))
+
+        def create(token, body):
+            status, h = self.call("POST", "/api/v1/hooks", body, token)
+            self.assertEqual(status, 201, h)
+            self.assertTrue(h["secret"].startswith("whsec_"))
+            return h["id"]
+
+        target = "https://hooks.zapier.com/hooks/standard/1/abc/"
+        bob_all = create(bob, {"target_url": target, "event": "*"})
+        bob_outbound = create(bob, {"target_url": target, "event": "*", "filters": {"direction": "outbound"}})
+        alice_own = create(alice, {"target_url": target, "event": "*"})
+        account_ended = create(alice, {"target_url": target, "event": "call.ended", "scope": "account"})
+        account_missed = create(alice, {"target_url": target, "event": "call.missed", "scope": "account"})
+        deleted = create(bob, {"target_url": target, "event": "*"})
+        status, _ = self.call("DELETE", f"/api/v1/hooks/{deleted}", token=bob)
+        self.assertEqual(status, 204)
+        status, err = self.call("POST", "/api/v1/hooks", {"target_url": target, "event": "*", "scope": "account"}, bob)
+        self.assertEqual(status, 403, err)
+        status, listed = self.call("GET", "/api/v1/hooks", token=bob)
+        self.assertEqual(sorted(h["id"] for h in listed["data"]), sorted([bob_all, bob_outbound]))
+        status, _ = self.call("GET", f"/api/v1/hooks/{alice_own}", token=bob)
+        self.assertEqual(status, 404)
+
+        self.sim.play("inbound_answered", speed=100)
+        wait_for(lambda: any(e["type"] == "call.ended" for e in self.b.events()), what="the call to end")
+        events = self.b.events()
+        wait_for(lambda: len([r for r in self.outbox() if r[0] == f"hook:{bob_all}"]) ==
+                 len([e for e in events if BOB in (e.get("user_id"), e.get("from_user_id"))]),
+                 what="bob's outbox rows")
+        rows = self.outbox()
+        by_dest = {}
+        for dest, event_id, call_id, status in rows:
+            by_dest.setdefault(dest, []).append(event_id)
+            self.assertEqual(status, "pending")
+        bobs = [e["id"] for e in events if BOB in (e.get("user_id"), e.get("from_user_id"))]
+        self.assertTrue(bobs, events)
+        self.assertEqual(sorted(by_dest.get(f"hook:{bob_all}", [])), sorted(bobs))
+        ended = [e["id"] for e in events if e["type"] == "call.ended"]
+        self.assertEqual(by_dest.get(f"hook:{account_ended}"), ended)
+        for none in (bob_outbound, alice_own, account_missed, deleted):
+            self.assertNotIn(f"hook:{none}", by_dest, none)
+        self.assertEqual(len(rows), len(bobs) + len(ended))
+        # Every outbox row's event is stored (the foreign key held: same transaction or earlier).
+        ids = {e["id"] for e in events}
+        self.assertTrue(all(r[1] in ids for r in rows))
+
+        # The sample now shows real payloads, newest first, exactly as stored; a `calls` token sees its calls.
+        status, sample = self.call("GET", "/api/v1/events?type=call.answered&limit=3", token=bob)
+        self.assertEqual(status, 200, sample)
+        stored = [e for e in events if e["type"] == "call.answered"]
+        self.assertEqual([e["id"] for e in sample["data"]], [e["id"] for e in reversed(stored)][:3])
+        self.assertEqual(sample["data"][0], stored[-1])
+        self.assertNotIn("example", sample["data"][0])
+
+        log = self.b.log_text()
+        for s in (bob, alice):
+            self.assertNotIn(s, log)
+        self.assertNotIn("whsec_", log)
+
+    def test_revoking_the_grant_removes_its_hooks(self):
+        first = self.tokens("bob", "bob-secret-2")
+        second = self.tokens("bob", "bob-secret-2")
+        target = "https://example.com/hook"
+        status, kept = self.call("POST", "/api/v1/hooks", {"target_url": target, "event": "*"}, second["access_token"])
+        self.assertEqual(status, 201, kept)
+        for _ in range(2):
+            status, h = self.call("POST", "/api/v1/hooks", {"target_url": target, "event": "call.missed"},
+                                  first["access_token"])
+            self.assertEqual(status, 201, h)
+        status, body = self.call("POST", "/oauth/revoke", form={
+            "token": first["refresh_token"], "client_id": self.client_id, "client_secret": self.client_secret})
+        self.assertEqual(status, 200, body)
+
+        def remaining():
+            db = sqlite3.connect(f"file:{self.b.db}?mode=ro", uri=True)
+            try:
+                return [r[0] for r in db.execute("SELECT id FROM hooks")]
+            finally:
+                db.close()
+        wait_for(lambda: remaining() == [kept["id"]], what="the revoked grant's hooks to go")
+        status, listed = self.call("GET", "/api/v1/hooks", token=second["access_token"])
+        self.assertEqual([h["id"] for h in listed["data"]], [kept["id"]])
+        status, _ = self.call("GET", "/api/v1/hooks", token=first["access_token"])
+        self.assertEqual(status, 401)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
