@@ -100,6 +100,7 @@ struct application::impl {
   std::unique_ptr<store::oauth_store> oauth_store;      // on db's connection, used on the DB thread only
   std::unique_ptr<kazoo::crossbar_client> oauth_crossbar;  // user logins, logged under "oauth"
   std::unique_ptr<oauth::service> oauth;
+  std::unique_ptr<kazoo::crossbar_client> dial_crossbar;  // click-to-call, logged under "api"
   net::router router;
   std::unique_ptr<net::http_server> server;
   asio::steady_timer watchdog_timer{ioc};
@@ -252,6 +253,7 @@ struct application::impl {
     oauth = std::make_unique<oauth::service>(db_pool, *oauth_store, *oauth_crossbar, oauth_options(cfg), metrics,
                                              log_oauth);
     history = std::make_unique<store::call_history>(*db);
+    dial_crossbar = std::make_unique<kazoo::crossbar_client>(*http, cfg.kazoo.api_url, log_api);
     add_http_routes(router, {.probes = {.database_open = [this] { return db != nullptr; },
                                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
                              .metrics = metrics,
@@ -263,7 +265,17 @@ struct application::impl {
                              .oauth = *oauth,
                              .branding = {.product_name = cfg.oauth.product_name,
                                           .logo_url = cfg.oauth.logo_url.value_or(""),
-                                          .primary_color = cfg.oauth.primary_color}});
+                                          .primary_color = cfg.oauth.primary_color},
+                             .dial = api::dial_deps{.authenticate = authenticate_with(*oauth),
+                                                    .crossbar = *dial_crossbar,
+                                                    .tokens = *tokens,
+                                                    .log = log_api,
+                                                    .options = {.realm = "kazoo-bridge",
+                                                                .default_country = cfg.dial.default_country,
+                                                                .calls_per_minute = cfg.dial.calls_per_minute,
+                                                                .ring_timeout = std::chrono::duration_cast<
+                                                                    std::chrono::seconds>(cfg.dial.ring_timeout),
+                                                                .retry_after = std::chrono::seconds{5}}}});
     net::server_options so;
     so.listen = cfg.server.listen;
     so.max_header_bytes = cfg.server.max_header_bytes;

@@ -3,6 +3,9 @@
 /// with it, and the OpenAPI check (tests/unit/app/openapi_test.cpp) compares docs/openapi.yaml
 /// with the routes it registers.
 
+#include <optional>
+
+#include <kazoo_bridge/api/dial_routes.hpp>
 #include <kazoo_bridge/api/oauth_routes.hpp>
 #include <kazoo_bridge/api/ops_routes.hpp>
 #include <kazoo_bridge/api/v1_routes.hpp>
@@ -17,6 +20,7 @@ struct http_route_deps {
   api::v1_deps v1;
   oauth::service& oauth;
   api::oauth_branding branding;
+  std::optional<api::dial_deps> dial;  ///< POST /api/v1/calls (click-to-call); nullopt: not offered
 };
 
 /// The API's view of a bearer token, answered by the OAuth server: the identity captured at login
@@ -24,7 +28,7 @@ struct http_route_deps {
 api::authenticate_fn authenticate_with(oauth::service& svc);
 
 /// Registers /healthz, /readyz, /metrics, /oauth/*, /.well-known/oauth-authorization-server and
-/// /api/v1/* on `r` (see add_ops_routes, add_oauth_routes, add_v1_routes for what each needs to
+/// /api/v1/* on `r` (see add_ops_routes, add_oauth_routes, add_v1_routes, add_dial_routes for what each needs to
 /// outlive).
 void add_http_routes(net::router& r, http_route_deps d);
 

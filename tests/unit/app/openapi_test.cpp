@@ -87,12 +87,15 @@ route_set served_routes() {
   net::http_client http(ioc.get_executor(), nullptr);
   kazoo::crossbar_client crossbar(http, "http://127.0.0.1:9/v2", log);
   oauth::service oauth(pool, oauth_store, crossbar, {}, metrics, log);
+  kazoo::token_source tokens(crossbar, "key", log);
   net::router r;
   add_http_routes(r, {.probes = {},
                       .metrics = metrics,
                       .v1 = {.authenticate = {}, .db_thread = pool, .history = history, .log = log, .options = {}},
                       .oauth = oauth,
-                      .branding = {}});
+                      .branding = {},
+                      .dial = api::dial_deps{.authenticate = {}, .crossbar = crossbar, .tokens = tokens, .log = log,
+                                             .options = {}}});
   route_set out;
   for (const auto& [verb, pattern] : r.routes()) {
     std::string m(net::http::to_string(verb));
