@@ -261,6 +261,10 @@ awaitable<net::response> dial(state_ptr st, net::request_context ctx) {
                           (wait_ms + 999) / 1000);
   }
 
+  if (c.user_id.empty() && !body.device_id) {
+    // Only tokens issued at a Kazoo user's login can dial (the API key has no phone to ring).
+    co_return reply(m, http::status::forbidden, "forbidden", "this access token is not tied to a Kazoo user");
+  }
   kazoo::quickcall_request q{.account_id = c.account_id, .target = kazoo::quickcall_target::user,
                              .target_id = c.user_id, .number = number.value->text,
                              .auto_answer = body.auto_answer, .ring_timeout = opt.ring_timeout};

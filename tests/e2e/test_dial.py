@@ -177,6 +177,16 @@ class DialTest(E2ETest):
         self.sim.fault("quickcall", status=0)
         self.assertEqual(self.sim.stats()["calls_started"], 0)
 
+    def test_an_expired_crossbar_token_is_renewed_once(self):
+        token = self.token("bob", "calls dial")
+        self.sim.fault("expire_tokens")  # the bridge's API-key token now gets 401 from Crossbar
+        status, body, _ = self.dial(token, {"to": "+15551234567", "device_id": self.devices[self.users["bob"]["id"]]["id"]})
+        self.assertEqual(status, 202, body)
+        self.sim.fault("expire_tokens")
+        status, body, _ = self.dial(token, {"to": "+15551234567"})
+        self.assertEqual(status, 202, body)
+        self.assertEqual(self.sim.stats()["calls_started"], 2)
+
     def test_kazoo_down_is_503_with_retry_after(self):
         token = self.token("bob", "calls dial")
         self.sim.stop()
