@@ -1,14 +1,13 @@
-#include <kazoo_bridge/api/dial_routes.hpp>
-
 #include <algorithm>
 #include <optional>
-#include <variant>
 #include <utility>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include <kazoo_bridge/api/bearer.hpp>
+#include <kazoo_bridge/api/dial_routes.hpp>
 #include <kazoo_bridge/api/v1_routes.hpp>
 #include <kazoo_bridge/common/phone_number.hpp>
 #include <kazoo_bridge/common/time.hpp>
@@ -23,7 +22,9 @@ dial_rate_limiter::dial_rate_limiter(std::size_t limit, std::int64_t window_ms)
 std::int64_t dial_rate_limiter::admit(const std::string& key, std::int64_t now_ms) {
   // Forget users idle for a whole window, so the map does not grow with every user ever seen.
   if (seen_.size() > 1024) {
-    std::erase_if(seen_, [&](const auto& kv) { return kv.second.empty() || kv.second.back() <= now_ms - window_ms_; });
+    std::erase_if(seen_, [&](const auto& kv) {
+      return kv.second.empty() || kv.second.back() <= now_ms - window_ms_;
+    });
   }
   auto& log = seen_[key];
   while (!log.empty() && log.front() <= now_ms - window_ms_) log.pop_front();
@@ -39,17 +40,21 @@ dial_reply reply_for(const kazoo::quickcall_answer& a, kazoo::quickcall_target t
     case s::started:
       return {202, {}, {}};
     case s::not_found:
-      if (target == kazoo::quickcall_target::device) return {404, "not_found", "Kazoo does not know this device"};
-      return {502, "kazoo_refused", "Kazoo does not know your user, so it has no phone to ring" + said};
+      if (target == kazoo::quickcall_target::device)
+        return {404, "not_found", "Kazoo does not know this device"};
+      return {502, "kazoo_refused",
+              "Kazoo does not know your user, so it has no phone to ring" + said};
     case s::refused:
       return {502, "kazoo_refused", "Kazoo refused the call" + said};
     case s::failed:
       return {502, "kazoo_refused",
               "Kazoo could not ring your phone: is a device assigned to you and enabled?" + said};
     case s::auth_expired:
-      return {503, "temporarily_unavailable", "Kazoo did not accept the bridge's credentials; retry later"};
+      return {503, "temporarily_unavailable",
+              "Kazoo did not accept the bridge's credentials; retry later"};
     case s::rate_limited:
-      return {503, "temporarily_unavailable", "Kazoo is limiting the rate of requests; retry later"};
+      return {503, "temporarily_unavailable",
+              "Kazoo is limiting the rate of requests; retry later"};
     case s::unavailable:
       break;
   }
@@ -80,29 +85,33 @@ request_meta meta_of(const net::request_context& ctx) {
   m.version = ctx.req.version();
   m.keep_alive = ctx.req.keep_alive();
   m.authorization_count = ctx.req.count(http::field::authorization);
-  if (auto it = ctx.req.find(http::field::authorization); it != ctx.req.end()) m.authorization = std::string(it->value());
+  if (auto it = ctx.req.find(http::field::authorization); it != ctx.req.end())
+    m.authorization = std::string(it->value());
   m.token_in_query = ctx.query().contains("access_token");
-  if (auto it = ctx.req.find(http::field::content_type); it != ctx.req.end()) m.content_type = std::string(it->value());
+  if (auto it = ctx.req.find(http::field::content_type); it != ctx.req.end())
+    m.content_type = std::string(it->value());
   m.body = ctx.req.body();
   return m;
 }
 
-net::response reply(const request_meta& m, http::status s, std::string code, std::string description) {
-  auto res = net::error_response(s, std::move(code), std::move(description), m.version, m.keep_alive);
+net::response reply(const request_meta& m, http::status s, std::string code,
+                    std::string description) {
+  auto res =
+      net::error_response(s, std::move(code), std::move(description), m.version, m.keep_alive);
   res.set(http::field::cache_control, "no-store");
   return res;
 }
 
-net::response challenge(const request_meta& m, const dial_state& st, http::status s, std::string code,
-                        std::string description, bearer_challenge c) {
+net::response challenge(const request_meta& m, const dial_state& st, http::status s,
+                        std::string code, std::string description, bearer_challenge c) {
   auto res = reply(m, s, std::move(code), std::move(description));
   c.realm = st.deps.options.realm;
   res.set(http::field::www_authenticate, www_authenticate(c));
   return res;
 }
 
-net::response retry_later(const request_meta& m, http::status s, std::string code, std::string description,
-                          std::int64_t seconds) {
+net::response retry_later(const request_meta& m, http::status s, std::string code,
+                          std::string description, std::int64_t seconds) {
   auto res = reply(m, s, std::move(code), std::move(description));
   res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, seconds)));
   return res;
@@ -116,18 +125,24 @@ struct auth_outcome {
 
 awaitable<auth_outcome> authenticate(state_ptr st, request_meta m) {
   auto refuse = [&](http::status s, std::string code, std::string desc, bearer_challenge c) {
-    return auth_outcome{std::nullopt, challenge(m, *st, s, std::move(code), std::move(desc), std::move(c))};
+    return auth_outcome{std::nullopt,
+                        challenge(m, *st, s, std::move(code), std::move(desc), std::move(c))};
   };
   if (m.token_in_query) {
     co_return refuse(http::status::bad_request, "invalid_request",
                      "the access token must be sent in the Authorization header, not in the URL",
-                     {.realm = {}, .error = "invalid_request",
-                      .error_description = "access_token in the query string is not accepted", .scope = {}});
+                     {.realm = {},
+                      .error = "invalid_request",
+                      .error_description = "access_token in the query string is not accepted",
+                      .scope = {}});
   }
   if (m.authorization_count > 1) {
-    co_return refuse(http::status::bad_request, "invalid_request", "more than one Authorization header",
-                     {.realm = {}, .error = "invalid_request",
-                      .error_description = "more than one Authorization header", .scope = {}});
+    co_return refuse(http::status::bad_request, "invalid_request",
+                     "more than one Authorization header",
+                     {.realm = {},
+                      .error = "invalid_request",
+                      .error_description = "more than one Authorization header",
+                      .scope = {}});
   }
   auto parsed = parse_authorization(m.authorization);
   if (parsed.kind == authorization_kind::none || parsed.kind == authorization_kind::other) {
@@ -137,21 +152,26 @@ awaitable<auth_outcome> authenticate(state_ptr st, request_meta m) {
   if (parsed.kind == authorization_kind::malformed) {
     co_return refuse(http::status::bad_request, "invalid_request",
                      "the Authorization header is not \"Bearer <token>\" (RFC 6750 §2.1)",
-                     {.realm = {}, .error = "invalid_request", .error_description = "malformed Bearer credentials",
+                     {.realm = {},
+                      .error = "invalid_request",
+                      .error_description = "malformed Bearer credentials",
                       .scope = {}});
   }
   auto who = co_await st->deps.authenticate(std::move(parsed.token));
   if (!who) {
     st->deps.log->warn("cannot check an access token now ec={}", who.error().message());
-    co_return auth_outcome{std::nullopt,
-                           retry_later(m, http::status::service_unavailable, "temporarily_unavailable",
-                                       "the access token cannot be checked now; retry later",
-                                       st->deps.options.retry_after.count())};
+    co_return auth_outcome{
+        std::nullopt, retry_later(m, http::status::service_unavailable, "temporarily_unavailable",
+                                  "the access token cannot be checked now; retry later",
+                                  st->deps.options.retry_after.count())};
   }
   if (!*who) {
-    co_return refuse(http::status::unauthorized, "invalid_token", "the access token is unknown, expired or revoked",
-                     {.realm = {}, .error = "invalid_token",
-                      .error_description = "the access token is unknown, expired or revoked", .scope = {}});
+    co_return refuse(http::status::unauthorized, "invalid_token",
+                     "the access token is unknown, expired or revoked",
+                     {.realm = {},
+                      .error = "invalid_token",
+                      .error_description = "the access token is unknown, expired or revoked",
+                      .scope = {}});
   }
   co_return auth_outcome{std::move(**who), std::nullopt};
 }
@@ -165,7 +185,8 @@ struct dial_body {
 // Kazoo document ids are 32 hex digits; anything of another shape cannot be a device.
 bool plausible_id(const std::string& id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_';
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           ch == '-' || ch == '_';
   });
 }
 
@@ -175,7 +196,8 @@ std::variant<dial_body, std::string> parse_body(const request_meta& m) {
     return std::string("the body must be JSON (Content-Type: application/json)");
   }
   auto j = nlohmann::json::parse(m.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::string("the body must be a JSON object like {\"to\": \"+15551234567\"}");
+  if (j.is_discarded() || !j.is_object())
+    return std::string("the body must be a JSON object like {\"to\": \"+15551234567\"}");
   dial_body b;
   auto to = j.find("to");
   if (to == j.end() || to->is_null()) return std::string("\"to\", the number to call, is required");
@@ -184,7 +206,8 @@ std::variant<dial_body, std::string> parse_body(const request_meta& m) {
   if (b.to.size() > 64) return std::string("\"to\" is too long for a phone number");
   if (auto d = j.find("device_id"); d != j.end() && !d->is_null()) {
     if (!d->is_string() || !plausible_id(d->get<std::string>())) {
-      return std::string("\"device_id\" must be the id of a Kazoo device (a string of letters and digits)");
+      return std::string(
+          "\"device_id\" must be the id of a Kazoo device (a string of letters and digits)");
     }
     b.device_id = d->get<std::string>();
   }
@@ -198,14 +221,17 @@ std::variant<dial_body, std::string> parse_body(const request_meta& m) {
 // A Crossbar request failed before or without an answer we can act on.
 net::response kazoo_trouble(const request_meta& m, const dial_state& st, const error_code& ec) {
   if (ec == errc::forbidden || ec == errc::peer_error) {
-    return reply(m, http::status::bad_gateway, "kazoo_refused", "Kazoo refused to look up the device");
+    return reply(m, http::status::bad_gateway, "kazoo_refused",
+                 "Kazoo refused to look up the device");
   }
   return retry_later(m, http::status::service_unavailable, "temporarily_unavailable",
-                     "Kazoo cannot be reached now; retry later", st.deps.options.retry_after.count());
+                     "Kazoo cannot be reached now; retry later",
+                     st.deps.options.retry_after.count());
 }
 
 // The device's owner (GET devices/{id}, §5.3), renewing our token once on a 401.
-awaitable<result<std::string>> device_owner(state_ptr st, std::string account_id, std::string device_id) {
+awaitable<result<std::string>> device_owner(state_ptr st, std::string account_id,
+                                            std::string device_id) {
   std::string path = "/accounts/" + account_id + "/devices/" + device_id;
   for (int attempt = 0;; ++attempt) {
     auto token = co_await st->deps.tokens.current();
@@ -242,9 +268,12 @@ awaitable<net::response> dial(state_ptr st, net::request_context ctx) {
   const caller c = std::move(*auth.who);
   const auto& opt = st->deps.options;
   if (!has_scope(c, "dial")) {
-    co_return challenge(m, *st, http::status::forbidden, "insufficient_scope", "click-to-call needs the dial scope",
-                        {.realm = {}, .error = "insufficient_scope",
-                         .error_description = "click-to-call needs the dial scope", .scope = "dial"});
+    co_return challenge(m, *st, http::status::forbidden, "insufficient_scope",
+                        "click-to-call needs the dial scope",
+                        {.realm = {},
+                         .error = "insufficient_scope",
+                         .error_description = "click-to-call needs the dial scope",
+                         .scope = "dial"});
   }
   auto parsed = parse_body(m);
   if (auto* why = std::get_if<std::string>(&parsed)) {
@@ -255,33 +284,40 @@ awaitable<net::response> dial(state_ptr st, net::request_context ctx) {
   if (!number.value) co_return reply(m, http::status::bad_request, "invalid_number", number.error);
 
   // Counted once the request is well-formed (a typo costs nothing) and before any Crossbar request.
-  if (auto wait_ms = st->limiter.admit(c.account_id + "/" + c.user_id, now_unix_ms()); wait_ms > 0) {
-    co_return retry_later(m, http::status::too_many_requests, "rate_limited",
-                          "at most " + std::to_string(opt.calls_per_minute) + " calls per minute; retry later",
-                          (wait_ms + 999) / 1000);
+  if (auto wait_ms = st->limiter.admit(c.account_id + "/" + c.user_id, now_unix_ms());
+      wait_ms > 0) {
+    co_return retry_later(
+        m, http::status::too_many_requests, "rate_limited",
+        "at most " + std::to_string(opt.calls_per_minute) + " calls per minute; retry later",
+        (wait_ms + 999) / 1000);
   }
 
   if (c.user_id.empty() && !body.device_id) {
     // Only tokens issued at a Kazoo user's login can dial (the API key has no phone to ring).
-    co_return reply(m, http::status::forbidden, "forbidden", "this access token is not tied to a Kazoo user");
+    co_return reply(m, http::status::forbidden, "forbidden",
+                    "this access token is not tied to a Kazoo user");
   }
-  kazoo::quickcall_request q{.account_id = c.account_id, .target = kazoo::quickcall_target::user,
-                             .target_id = c.user_id, .number = number.value->text,
-                             .auto_answer = body.auto_answer, .ring_timeout = opt.ring_timeout};
+  kazoo::quickcall_request q{.account_id = c.account_id,
+                             .target = kazoo::quickcall_target::user,
+                             .target_id = c.user_id,
+                             .number = number.value->text,
+                             .auto_answer = body.auto_answer,
+                             .ring_timeout = opt.ring_timeout};
   if (body.device_id) {
     auto owner = co_await device_owner(st, c.account_id, *body.device_id);
     if (!owner && owner.error() == errc::not_found) {
       co_return reply(m, http::status::not_found, "not_found", "no such device in your account");
     }
     if (!owner) {
-      st->deps.log->warn("click-to-call device lookup failed account={} device={} ec={}", c.account_id,
-                         *body.device_id, owner.error().message());
+      st->deps.log->warn("click-to-call device lookup failed account={} device={} ec={}",
+                         c.account_id, *body.device_id, owner.error().message());
       co_return kazoo_trouble(m, *st, owner.error());
     }
     // An account administrator (the `account` scope, as for reading calls) may ring any device.
     const auto vis = visibility_of(c);
     if (*owner != c.user_id && !(vis && vis->whole_account)) {
-      co_return reply(m, http::status::forbidden, "forbidden", "the device belongs to another user");
+      co_return reply(m, http::status::forbidden, "forbidden",
+                      "the device belongs to another user");
     }
     q.target = kazoo::quickcall_target::device;
     q.target_id = *body.device_id;
@@ -289,28 +325,30 @@ awaitable<net::response> dial(state_ptr st, net::request_context ctx) {
 
   auto answer = co_await place(st, q);
   if (!answer) {
-    st->deps.log->warn("click-to-call: Kazoo unreachable account={} user={} ec={}", c.account_id, c.user_id,
-                       answer.error().message());
+    st->deps.log->warn("click-to-call: Kazoo unreachable account={} user={} ec={}", c.account_id,
+                       c.user_id, answer.error().message());
     co_return retry_later(m, http::status::service_unavailable, "temporarily_unavailable",
                           "Kazoo cannot be reached now; retry later", opt.retry_after.count());
   }
   const auto r = reply_for(*answer, q.target);
   if (r.status != 202) {
-    st->deps.log->warn("click-to-call refused account={} user={} kazoo_status={} message={}", c.account_id,
-                       c.user_id, static_cast<int>(answer->status), answer->message);
+    st->deps.log->warn("click-to-call refused account={} user={} kazoo_status={} message={}",
+                       c.account_id, c.user_id, static_cast<int>(answer->status), answer->message);
     if (r.status == 503) {
-      co_return retry_later(m, http::status::service_unavailable, r.error, r.description, opt.retry_after.count());
+      co_return retry_later(m, http::status::service_unavailable, r.error, r.description,
+                            opt.retry_after.count());
     }
     co_return reply(m, static_cast<http::status>(r.status), r.error, r.description);
   }
-  st->deps.log->info("click-to-call originating account={} user={} target={} call_id={}", c.account_id, c.user_id,
-                     q.target_id, answer->call_id.value_or("(none)"));
+  st->deps.log->info("click-to-call originating account={} user={} target={} call_id={}",
+                     c.account_id, c.user_id, q.target_id, answer->call_id.value_or("(none)"));
   nlohmann::json out{{"call_id", nullptr}, {"status", "originating"}, {"to", number.value->text}};
   if (answer->call_id) out["call_id"] = *answer->call_id;
   auto res = net::json_response(http::status::accepted, out, m.version, m.keep_alive);
   res.set(http::field::cache_control, "no-store");
   // RFC 9110 §15.3.3: a 202 may point to where the outcome can be followed.
-  if (answer->call_id && plausible_id(*answer->call_id)) res.set(http::field::location, "/api/v1/calls/" + *answer->call_id);
+  if (answer->call_id && plausible_id(*answer->call_id))
+    res.set(http::field::location, "/api/v1/calls/" + *answer->call_id);
   co_return res;
 }
 
@@ -319,7 +357,8 @@ awaitable<net::response> dial(state_ptr st, net::request_context ctx) {
 void add_dial_routes(net::router& r, dial_deps d) {
   const auto limit = d.options.calls_per_minute;
   auto st = std::make_shared<dial_state>(dial_state{std::move(d), dial_rate_limiter(limit)});
-  r.add(http::verb::post, "/api/v1/calls", [st](net::request_context ctx) { return dial(st, std::move(ctx)); });
+  r.add(http::verb::post, "/api/v1/calls",
+        [st](net::request_context ctx) { return dial(st, std::move(ctx)); });
 }
 
 }  // namespace kazoo_bridge::api

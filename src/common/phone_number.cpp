@@ -1,15 +1,15 @@
-#include <kazoo_bridge/common/phone_number.hpp>
-
 #include <algorithm>
 #include <array>
+
+#include <kazoo_bridge/common/phone_number.hpp>
 
 namespace kazoo_bridge::phone {
 namespace {
 
-// National significant number lengths from the ITU-T E.164 national numbering plans (ITU Operational
-// Bulletin annexes); NANP (+1) numbers are always NPA-NXX-XXXX, 10 digits. Emergency numbers are the
-// ones each plan reserves; 112 and 911 are refused everywhere since GSM phones treat both as
-// emergency calls (3GPP TS 22.101 §10.1).
+// National significant number lengths from the ITU-T E.164 national numbering plans (ITU
+// Operational Bulletin annexes); NANP (+1) numbers are always NPA-NXX-XXXX, 10 digits. Emergency
+// numbers are the ones each plan reserves; 112 and 911 are refused everywhere since GSM phones
+// treat both as emergency calls (3GPP TS 22.101 §10.1).
 constexpr std::array<country, 22> countries{{
     {"AT", "43", "0", "", 4, 13, "122 133 144"},
     {"AU", "61", "0", "0011", 9, 9, "000 106"},
@@ -57,7 +57,9 @@ bool is_separator(char ch) {
 }
 
 normalized refuse(std::string why) { return normalized{std::nullopt, std::move(why)}; }
-normalized accept(std::string text, number_kind kind) { return normalized{number{std::move(text), kind}, {}}; }
+normalized accept(std::string text, number_kind kind) {
+  return normalized{number{std::move(text), kind}, {}};
+}
 
 std::string range_text(const country& c) {
   if (c.min_national == c.max_national) return std::to_string(c.min_national);
@@ -68,8 +70,8 @@ std::string range_text(const country& c) {
 std::string check_national(const country& c, std::string_view nsn, std::string_view after) {
   if (nsn.size() < c.min_national || nsn.size() > c.max_national) {
     const std::string where = is_nanp(c) ? std::string("North America (+1)") : std::string(c.iso);
-    return "a number in " + where + " has " + range_text(c) + " digits after " + std::string(after) +
-           ", this one has " + std::to_string(nsn.size());
+    return "a number in " + where + " has " + range_text(c) + " digits after " +
+           std::string(after) + ", this one has " + std::to_string(nsn.size());
   }
   // NANP area codes (NPA) never start with 0 or 1 (NANP numbering plan, ATIS-0300051).
   if (is_nanp(c) && (nsn[0] == '0' || nsn[0] == '1')) {
@@ -81,7 +83,8 @@ std::string check_national(const country& c, std::string_view nsn, std::string_v
 const country* country_of_international(std::string_view digits) {
   const country* best = nullptr;
   for (const auto& c : countries) {
-    if (digits.starts_with(c.calling_code) && (best == nullptr || c.calling_code.size() > best->calling_code.size())) {
+    if (digits.starts_with(c.calling_code) &&
+        (best == nullptr || c.calling_code.size() > best->calling_code.size())) {
       best = &c;
     }
   }
@@ -89,12 +92,15 @@ const country* country_of_international(std::string_view digits) {
 }
 
 normalized international(std::string_view digits) {
-  if (digits.empty()) return refuse("an international number needs digits after the + or the international prefix");
+  if (digits.empty())
+    return refuse("an international number needs digits after the + or the international prefix");
   if (digits[0] == '0') return refuse("a country code never starts with 0");
   if (digits.size() > e164_max_digits) {
-    return refuse("the number has " + std::to_string(digits.size()) + " digits, more than the 15 E.164 allows");
+    return refuse("the number has " + std::to_string(digits.size()) +
+                  " digits, more than the 15 E.164 allows");
   }
-  if (digits.size() < e164_min_digits) return refuse("the number is too short for an international number");
+  if (digits.size() < e164_min_digits)
+    return refuse("the number is too short for an international number");
   if (const auto* c = country_of_international(digits)) {
     auto why = check_national(*c, digits.substr(c->calling_code.size()),
                               "the country code +" + std::string(c->calling_code));
@@ -144,12 +150,16 @@ normalized normalize(std::string_view input, std::string_view default_country) {
     } else if (ch == '+') {
       return refuse("a + may only start the number");
     } else if (is_letter(ch)) {
-      return refuse("letters are not accepted in a phone number (vanity numbers such as 1-800-FLOWERS are not "
-                    "converted; extensions are digits only)");
+      return refuse(
+          "letters are not accepted in a phone number (vanity numbers such as 1-800-FLOWERS are "
+          "not "
+          "converted; extensions are digits only)");
     } else if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
-      return refuse("only digits, spaces and the characters + - . ( ) / are allowed in a phone number");
+      return refuse(
+          "only digits, spaces and the characters + - . ( ) / are allowed in a phone number");
     } else {
-      return refuse(std::string("the character '") + ch + "' is not allowed in a phone number (only digits, "
+      return refuse(std::string("the character '") + ch +
+                    "' is not allowed in a phone number (only digits, "
                     "spaces and + - . ( ) /)");
     }
   }
@@ -157,7 +167,8 @@ normalized normalize(std::string_view input, std::string_view default_country) {
 
   const country* home = find_country(default_country);
   auto drop_paren_zero = [&](std::size_t prefix_len) {
-    // "(0)" marks the trunk prefix one leaves out when dialling from abroad: drop it in international form.
+    // "(0)" marks the trunk prefix one leaves out when dialling from abroad: drop it in
+    // international form.
     if (paren_zero && *paren_zero >= prefix_len) digits.erase(*paren_zero, 1);
   };
   if (plus) {
@@ -165,11 +176,13 @@ normalized normalize(std::string_view input, std::string_view default_country) {
     return international(digits);
   }
 
-  const bool emergency = in_list(everywhere_emergency, digits) || (home != nullptr && in_list(home->emergency, digits));
+  const bool emergency = in_list(everywhere_emergency, digits) ||
+                         (home != nullptr && in_list(home->emergency, digits));
   if (emergency) return refuse("emergency numbers cannot be dialled through the API");
 
   if (digits.size() <= max_extension_digits) {
-    if (digits.size() < 2) return refuse("the number is too short: an internal extension has at least 2 digits");
+    if (digits.size() < 2)
+      return refuse("the number is too short: an internal extension has at least 2 digits");
     return accept(digits, number_kind::extension);
   }
   // The country's own prefix first: Australia's 0011 also starts with 00.
@@ -182,8 +195,10 @@ normalized normalize(std::string_view input, std::string_view default_country) {
     return international(std::string_view(digits).substr(2));
   }
   if (home == nullptr) {
-    return refuse("a national number needs a default country; write it in international form (+ and the country "
-                  "code)");
+    return refuse(
+        "a national number needs a default country; write it in international form (+ and the "
+        "country "
+        "code)");
   }
 
   std::string_view nsn = digits;

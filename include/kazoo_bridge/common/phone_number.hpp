@@ -14,13 +14,14 @@ namespace kazoo_bridge::phone {
 
 /// One country we can dial nationally (docs/api.md "Phone numbers" lists them).
 struct country {
-  std::string_view iso;             ///< ISO 3166-1 alpha-2, upper case
-  std::string_view calling_code;    ///< ITU-T E.164 country code, digits only
-  std::string_view trunk_prefix;    ///< national trunk prefix dropped in E.164 ("0", "1" in NANP, "" none)
-  std::string_view intl_prefix;     ///< international call prefix besides "00" ("011" NANP, "0011" AU)
-  unsigned min_national = 0;        ///< national significant number length range (digits after the
-  unsigned max_national = 0;        ///<   country code)
-  std::string_view emergency;       ///< space-separated emergency numbers, refused (never auto-dialled)
+  std::string_view iso;           ///< ISO 3166-1 alpha-2, upper case
+  std::string_view calling_code;  ///< ITU-T E.164 country code, digits only
+  std::string_view
+      trunk_prefix;  ///< national trunk prefix dropped in E.164 ("0", "1" in NANP, "" none)
+  std::string_view intl_prefix;  ///< international call prefix besides "00" ("011" NANP, "0011" AU)
+  unsigned min_national = 0;     ///< national significant number length range (digits after the
+  unsigned max_national = 0;     ///<   country code)
+  std::string_view emergency;  ///< space-separated emergency numbers, refused (never auto-dialled)
 };
 
 /// Every supported country, ordered by ISO code.
@@ -59,8 +60,9 @@ struct normalized {
 /// Normalises `input` as typed: separators (space, - . ( ) /) are ignored, a leading "+" or an
 /// international prefix ("00", or the default country's own: "011" in NANP) starts an international
 /// number, "(0)" after a country code is dropped ("+44 (0)20 ..."), a national number is completed
-/// with `default_country`'s calling code after its trunk prefix is dropped, and 2..6 bare digits are
-/// an extension. Refused: empty input, letters (vanity numbers are not converted), other symbols
+/// with `default_country`'s calling code after its trunk prefix is dropped, and 2..6 bare digits
+/// are an extension. Refused: empty input, letters (vanity numbers are not converted), other
+/// symbols
 /// (* # , ; x), more than 15 digits, national lengths outside the country's range, and emergency
 /// numbers. `default_country` must be a supported country (config validation guarantees it);
 /// otherwise only international numbers and extensions are accepted.

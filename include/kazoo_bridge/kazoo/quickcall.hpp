@@ -1,6 +1,6 @@
 #pragma once
-/// Kazoo quickcall (reference/kazoo.md §5.4), the pure part: the request path and what Kazoo's answer
-/// means. crossbar_client::quickcall() sends it.
+/// Kazoo quickcall (reference/kazoo.md §5.4), the pure part: the request path and what Kazoo's
+/// answer means. crossbar_client::quickcall() sends it.
 
 #include <chrono>
 #include <optional>
@@ -31,10 +31,10 @@ std::string quickcall_path(const quickcall_request& q);
 
 /// What Kazoo answered, in our terms.
 enum class quickcall_status {
-  started,       ///< 2xx: the originate is under way
-  not_found,     ///< 404 bad_identifier: Kazoo does not know the user/device
-  refused,       ///< another 4xx (validation, 403 forbidden or token restrictions, 423 locked, ...)
-  failed,        ///< 500 "quickcall initiation failed" / unspecified_fault: nothing Kazoo could ring
+  started,    ///< 2xx: the originate is under way
+  not_found,  ///< 404 bad_identifier: Kazoo does not know the user/device
+  refused,    ///< another 4xx (validation, 403 forbidden or token restrictions, 423 locked, ...)
+  failed,     ///< 500 "quickcall initiation failed" / unspecified_fault: nothing Kazoo could ring
   auth_expired,  ///< 401: our Crossbar token expired (renew it, try once more)
   rate_limited,  ///< 429 too_many_requests (Crossbar's token bucket, §5.1)
   unavailable,   ///< another 5xx: Kazoo or its datastore is down

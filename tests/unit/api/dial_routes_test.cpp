@@ -1,6 +1,6 @@
-#include <kazoo_bridge/api/dial_routes.hpp>
-
 #include <gtest/gtest.h>
+
+#include <kazoo_bridge/api/dial_routes.hpp>
 
 namespace kazoo_bridge::api {
 namespace {
@@ -55,24 +55,38 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         reply_case{{qs::started, "abc-quickcall", ""}, user, {202, "", ""}},
         reply_case{{qs::started, std::nullopt, ""}, device, {202, "", ""}},
-        reply_case{{qs::not_found, std::nullopt, "bad identifier"}, device,
+        reply_case{{qs::not_found, std::nullopt, "bad identifier"},
+                   device,
                    {404, "not_found", "Kazoo does not know this device"}},
-        reply_case{{qs::not_found, std::nullopt, "bad identifier"}, user,
-                   {502, "kazoo_refused",
-                    "Kazoo does not know your user, so it has no phone to ring (Kazoo: bad identifier)"}},
-        reply_case{{qs::refused, std::nullopt, "forbidden"}, user,
+        reply_case{
+            {qs::not_found, std::nullopt, "bad identifier"},
+            user,
+            {502, "kazoo_refused",
+             "Kazoo does not know your user, so it has no phone to ring (Kazoo: bad identifier)"}},
+        reply_case{{qs::refused, std::nullopt, "forbidden"},
+                   user,
                    {502, "kazoo_refused", "Kazoo refused the call (Kazoo: forbidden)"}},
-        reply_case{{qs::refused, std::nullopt, ""}, user, {502, "kazoo_refused", "Kazoo refused the call"}},
-        reply_case{{qs::failed, std::nullopt, "unspecified_fault"}, user,
-                   {502, "kazoo_refused",
-                    "Kazoo could not ring your phone: is a device assigned to you and enabled? (Kazoo: "
-                    "unspecified_fault)"}},
-        reply_case{{qs::auth_expired, std::nullopt, "invalid credentials"}, user,
-                   {503, "temporarily_unavailable", "Kazoo did not accept the bridge's credentials; retry later"}},
-        reply_case{{qs::rate_limited, std::nullopt, "too many requests"}, user,
-                   {503, "temporarily_unavailable", "Kazoo is limiting the rate of requests; retry later"}},
-        reply_case{{qs::unavailable, std::nullopt, "datastore_fault"}, device,
-                   {503, "temporarily_unavailable", "Kazoo is not answering; retry later (Kazoo: datastore_fault)"}}));
+        reply_case{{qs::refused, std::nullopt, ""},
+                   user,
+                   {502, "kazoo_refused", "Kazoo refused the call"}},
+        reply_case{
+            {qs::failed, std::nullopt, "unspecified_fault"},
+            user,
+            {502, "kazoo_refused",
+             "Kazoo could not ring your phone: is a device assigned to you and enabled? (Kazoo: "
+             "unspecified_fault)"}},
+        reply_case{{qs::auth_expired, std::nullopt, "invalid credentials"},
+                   user,
+                   {503, "temporarily_unavailable",
+                    "Kazoo did not accept the bridge's credentials; retry later"}},
+        reply_case{{qs::rate_limited, std::nullopt, "too many requests"},
+                   user,
+                   {503, "temporarily_unavailable",
+                    "Kazoo is limiting the rate of requests; retry later"}},
+        reply_case{{qs::unavailable, std::nullopt, "datastore_fault"},
+                   device,
+                   {503, "temporarily_unavailable",
+                    "Kazoo is not answering; retry later (Kazoo: datastore_fault)"}}));
 
 }  // namespace
 }  // namespace kazoo_bridge::api

@@ -1,9 +1,9 @@
-#include <kazoo_bridge/common/phone_number.hpp>
+#include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 
-#include <set>
-#include <string>
+#include <kazoo_bridge/common/phone_number.hpp>
 
 namespace kazoo_bridge::phone {
 namespace {
@@ -41,7 +41,7 @@ INSTANTIATE_TEST_SUITE_P(
         accepted_case{"+33 1 23 45 67 89", "US", "+33123456789", e164},
         accepted_case{"+49 30 123456", "US", "+4930123456", e164},
         accepted_case{"+353 1 234 5678", "GB", "+35312345678", e164},
-        accepted_case{"+683 4002", "US", "+6834002", e164},                   // Niue, 7 digits, not in our table
+        accepted_case{"+683 4002", "US", "+6834002", e164},  // Niue, 7 digits, not in our table
         accepted_case{"+999 123 456 789 012", "US", "+999123456789012", e164},  // 15 digits exactly
         accepted_case{"+1/555/123/4567", "US", "+15551234567", e164},
         // "00" is an international prefix wherever you are; NANP also uses 011, Australia 0011.
@@ -61,16 +61,14 @@ INSTANTIATE_TEST_SUITE_P(
         accepted_case{"01 23 45 67 89", "FR", "+33123456789", e164},
         accepted_case{"030 123456", "DE", "+4930123456", e164},
         accepted_case{"(02) 9876 5432", "AU", "+61298765432", e164},
-        accepted_case{"06 1234 5678", "IT", "+390612345678", e164},  // Italy keeps its 0 (no trunk prefix)
+        accepted_case{"06 1234 5678", "IT", "+390612345678",
+                      e164},  // Italy keeps its 0 (no trunk prefix)
         accepted_case{"612 345 678", "ES", "+34612345678", e164},
         accepted_case{"021 123 4567", "ZA", "+27211234567", e164},
         // Short digit strings are extensions of the Kazoo account, passed as they are.
-        accepted_case{"101", "US", "101", ext},
-        accepted_case{"10", "GB", "10", ext},
-        accepted_case{"2001", "US", "2001", ext},
-        accepted_case{"123456", "US", "123456", ext},
-        accepted_case{"1-0-1", "US", "101", ext},
-        accepted_case{"0101", "GB", "0101", ext},
+        accepted_case{"101", "US", "101", ext}, accepted_case{"10", "GB", "10", ext},
+        accepted_case{"2001", "US", "2001", ext}, accepted_case{"123456", "US", "123456", ext},
+        accepted_case{"1-0-1", "US", "101", ext}, accepted_case{"0101", "GB", "0101", ext},
         accepted_case{"999", "US", "999", ext}));  // only GB, IE, PL reserve 999
 
 struct refused_case {
@@ -84,7 +82,8 @@ class refused : public ::testing::TestWithParam<refused_case> {};
 TEST_P(refused, with_a_reason) {
   const auto& c = GetParam();
   auto r = normalize(c.input, c.country);
-  EXPECT_FALSE(r.value) << c.input << " (" << c.country << ") accepted as " << (r.value ? r.value->text : "");
+  EXPECT_FALSE(r.value) << c.input << " (" << c.country << ") accepted as "
+                        << (r.value ? r.value->text : "");
   EXPECT_NE(r.error.find(c.reason_part), std::string::npos)
       << c.input << ": \"" << r.error << "\" lacks \"" << c.reason_part << "\"";
 }
@@ -97,7 +96,8 @@ INSTANTIATE_TEST_SUITE_P(
         refused_case{"555-1234 x101", "US", "letters"}, refused_case{"ext. 101", "US", "letters"},
         refused_case{"*97", "US", "'*'"}, refused_case{"101#", "US", "'#'"},
         refused_case{"555,1234", "US", "','"}, refused_case{"555;1234", "US", "';'"},
-        refused_case{"+1 555 + 123", "US", "+ may only start"}, refused_case{"++15551234567", "US", "+ may only start"},
+        refused_case{"+1 555 + 123", "US", "+ may only start"},
+        refused_case{"++15551234567", "US", "+ may only start"},
         refused_case{"+", "US", "no digits"}, refused_case{"()-.", "US", "no digits"},
         refused_case{"+0 123 456 7890", "US", "never starts with 0"},
         refused_case{"+1234 5678 9012 3456", "US", "more than the 15"},
@@ -109,12 +109,14 @@ INSTANTIATE_TEST_SUITE_P(
         refused_case{"555-123-45678", "US", "10 digits"},
         refused_case{"20 7946 0958", "GB", "starts with 0"},
         refused_case{"020 7946 09", "GB", "9 to 10 digits after the trunk prefix 0"},
-        refused_case{"5", "US", "at least 2 digits"},
-        refused_case{"911", "US", "emergency"}, refused_case{"112", "US", "emergency"},
-        refused_case{"999", "GB", "emergency"}, refused_case{"000", "AU", "emergency"},
-        refused_case{"911", "GB", "emergency"}, refused_case{"18", "FR", "emergency"},
-        refused_case{"555 123 4567", "", "default country"},
-        refused_case{"555\xc2\xa0" "123", "US", "only digits"}, refused_case{"555\n123", "US", "only digits"}));
+        refused_case{"5", "US", "at least 2 digits"}, refused_case{"911", "US", "emergency"},
+        refused_case{"112", "US", "emergency"}, refused_case{"999", "GB", "emergency"},
+        refused_case{"000", "AU", "emergency"}, refused_case{"911", "GB", "emergency"},
+        refused_case{"18", "FR", "emergency"}, refused_case{"555 123 4567", "", "default country"},
+        refused_case{"555\xc2\xa0"
+                     "123",
+                     "US", "only digits"},
+        refused_case{"555\n123", "US", "only digits"}));
 
 TEST(phone_countries, table_is_consistent) {
   std::set<std::string_view> seen;
