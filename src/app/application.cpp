@@ -49,6 +49,13 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
   }
 }
 
+// [hooks] keys the subscription API applies (the delivery engine reads the others).
+api::hook_options hook_options_of(const config& cfg) {
+  api::hook_options o;
+  o.allow_private_targets = cfg.hooks.allow_private_targets;
+  return o;
+}
+
 }  // namespace
 
 /// Calls that ended this recently before a start are remembered (reconciliation overlap is 2 minutes).
@@ -106,6 +113,7 @@ struct application::impl {
   /// New outbox rows may be due (a commit that queued some, a replay, a re-enable). A no-op until the
   /// delivery engine is wired: then [this] { engine->notify(); }.
   std::function<void()> wake_delivery = [] {};
+  std::unique_ptr<kazoo::crossbar_client> dial_crossbar;  // click-to-call, logged under "api"
   net::router router;
   std::unique_ptr<net::http_server> server;
   asio::steady_timer watchdog_timer{ioc};
@@ -286,6 +294,7 @@ struct application::impl {
     oauth->on_grant_revoked = [this](const std::string& grant_id) {
       spawn_logged(ioc.get_executor(), remove_grant_hooks(grant_id), "hooks-grant-revoked", log_api);
     };
+    dial_crossbar = std::make_unique<kazoo::crossbar_client>(*http, cfg.kazoo.api_url, log_api);
     add_http_routes(router, {.probes = {.database_open = [this] { return db != nullptr; },
                                         .kazoo_subscribed = [this] { return ingest->subscribed(); }},
                              .metrics = metrics,
@@ -304,7 +313,17 @@ struct application::impl {
                                                      .index = subscriptions,
                                                      .wake_delivery = [this] { wake_delivery(); },
                                                      .log = log_api,
-                                                     .options = {}}});
+                                                     .options = hook_options_of(cfg)},
+                             .dial = api::dial_deps{.authenticate = authenticate_with(*oauth),
+                                                    .crossbar = *dial_crossbar,
+                                                    .tokens = *tokens,
+                                                    .log = log_api,
+                                                    .options = {.realm = "kazoo-bridge",
+                                                                .default_country = cfg.dial.default_country,
+                                                                .calls_per_minute = cfg.dial.calls_per_minute,
+                                                                .ring_timeout = std::chrono::duration_cast<
+                                                                    std::chrono::seconds>(cfg.dial.ring_timeout),
+                                                                .retry_after = std::chrono::seconds{5}}}});
     net::server_options so;
     so.listen = cfg.server.listen;
     so.max_header_bytes = cfg.server.max_header_bytes;

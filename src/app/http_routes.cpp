@@ -37,6 +37,7 @@ void add_http_routes(net::router& r, http_route_deps d) {
   api::add_oauth_routes(r, d.oauth, std::move(d.branding));
   api::add_v1_routes(r, std::move(d.v1));
   if (d.hooks) api::add_hook_routes(r, std::move(*d.hooks));
+  if (d.dial) api::add_dial_routes(r, std::move(*d.dial));
 }
 
 }  // namespace kazoo_bridge::app

@@ -120,13 +120,23 @@ const key_info key_table[] = {
     {"oauth", "login_window_s", kt::duration_s, false, false, "sliding window of the login throttling",
      [](config& c) -> field_ref { return &c.oauth.login_window; }},
 
+    {"dial", "default_country", kt::string, false, false,
+     "ISO 3166-1 alpha-2 country of numbers dialled without + (US, GB, ...; docs/api.md lists them)",
+     [](config& c) -> field_ref { return &c.dial.default_country; }},
+    {"dial", "calls_per_minute", kt::size, false, false, "click-to-call requests allowed per user per minute (1..1000)",
+     [](config& c) -> field_ref { return &c.dial.calls_per_minute; }},
+    {"dial", "ring_timeout_s", kt::duration_s, false, false,
+     "how long Kazoo rings the user's phone before giving up (4..300)",
+     [](config& c) -> field_ref { return &c.dial.ring_timeout; }},
+
     {"log", "level", kt::string, false, false, "trace|debug|info|warn|error",
      [](config& c) -> field_ref { return &c.log.level; }},
     {"log", "format", kt::string, false, false, "text|json (one JSON object per line)",
      [](config& c) -> field_ref { return &c.log.format; }},
 };
 
-const std::array<std::string_view, 6> section_table{"server", "storage", "kazoo", "hooks", "oauth", "log"};
+const std::array<std::string_view, 7> section_table{"server", "storage", "kazoo", "hooks", "oauth", "dial",
+                                                    "log"};
 
 std::string toml_string(std::string_view s) {
   std::string out = "\"";

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <set>
 
+#include <kazoo_bridge/common/phone_number.hpp>
 #include <kazoo_bridge/config/keys.hpp>
 
 #include "config/address.hpp"
@@ -153,6 +154,17 @@ std::vector<problem> validate(const config& c) {
   ck.range("oauth.login_attempts_per_ip", o.login_attempts_per_ip, 1, 100000);
   ck.range("oauth.login_attempts_per_user", o.login_attempts_per_user, 1, 100000);
   ck.positive("oauth.login_window_s", o.login_window, true);
+
+  const auto& d = c.dial;
+  if (phone::find_country(d.default_country) == nullptr) {
+    ck.add("dial.default_country", "must be one of " + phone::supported_country_list() + " (ISO 3166-1 alpha-2, upper "
+           "case), got \"" + d.default_country + "\"");
+  }
+  ck.range("dial.calls_per_minute", d.calls_per_minute, 1, 1000);
+  // cb_quickcall refuses a timeout of 3 s or less (reference/kazoo.md §5.4).
+  if (d.ring_timeout < milliseconds{4000} || d.ring_timeout > milliseconds{300000}) {
+    ck.add("dial.ring_timeout_s", "must be from 4 to 300, got " + std::to_string(d.ring_timeout.count() / 1000));
+  }
 
   ck.one_of("log.level", c.log.level, {"trace", "debug", "info", "warn", "error"});
   ck.one_of("log.format", c.log.format, {"text", "json"});

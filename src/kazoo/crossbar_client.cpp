@@ -12,8 +12,8 @@ crossbar_client::crossbar_client(net::http_client& http, std::string api_url, st
   while (!api_url_.empty() && api_url_.back() == '/') api_url_.pop_back();
 }
 
-awaitable<result<nlohmann::json>> crossbar_client::send(net::http::verb method, std::string path, std::string token,
-                                                        std::string body, bool is_auth) {
+awaitable<result<net::response>> crossbar_client::exchange(net::http::verb method, std::string path,
+                                                           std::string token, std::string body) {
   net::client_request req;
   req.method = method;
   req.url = api_url_ + path;
@@ -29,9 +29,23 @@ awaitable<result<nlohmann::json>> crossbar_client::send(net::http::verb method, 
                 path, res.error().message());
     co_return res.error();
   }
-  auto status = res->result_int();
-  log_->debug("crossbar method={} path={} status={}", std::string(net::http::to_string(method)), path, status);
-  co_return classify_response(status, res->body(), is_auth);
+  log_->debug("crossbar method={} path={} status={}", std::string(net::http::to_string(method)), path,
+              res->result_int());
+  co_return std::move(*res);
+}
+
+awaitable<result<nlohmann::json>> crossbar_client::send(net::http::verb method, std::string path, std::string token,
+                                                        std::string body, bool is_auth) {
+  auto res = co_await exchange(method, std::move(path), std::move(token), std::move(body));
+  if (!res) co_return res.error();
+  co_return classify_response(res->result_int(), res->body(), is_auth);
+}
+
+awaitable<result<quickcall_answer>> crossbar_client::quickcall(quickcall_request q, std::string token) {
+  std::string path = quickcall_path(q), no_body;
+  auto res = co_await exchange(net::http::verb::get, path, std::move(token), no_body);
+  if (!res) co_return res.error();
+  co_return classify_quickcall(res->result_int(), res->body());
 }
 
 awaitable<result<auth_token>> crossbar_client::api_auth(std::string api_key) {

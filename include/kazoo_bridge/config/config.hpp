@@ -59,6 +59,14 @@ struct hooks_config {
   bool operator==(const hooks_config&) const = default;
 };
 
+/// [dial]: click-to-call, POST /api/v1/calls (docs/api.md "Click-to-call").
+struct dial_config {
+  std::string default_country = "US";  ///< ISO 3166-1 alpha-2 of national numbers (phone_number.hpp table)
+  std::size_t calls_per_minute = 10;   ///< per user, sliding minute; then 429
+  std::chrono::milliseconds ring_timeout{std::chrono::seconds{30}};  ///< quickcall `timeout` (> 3 s, §5.4)
+  bool operator==(const dial_config&) const = default;
+};
+
 /// [oauth]: the OAuth 2.0 authorization server (docs/oauth.md).
 struct oauth_config {
   std::chrono::milliseconds access_token_ttl{std::chrono::hours{1}};
@@ -90,6 +98,7 @@ struct config {
   kazoo_config kazoo;
   hooks_config hooks;
   oauth_config oauth;
+  dial_config dial;
   log_config log;
   bool operator==(const config&) const = default;
 };

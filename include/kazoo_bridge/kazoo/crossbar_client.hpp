@@ -12,6 +12,7 @@
 #include <kazoo_bridge/common/asio.hpp>
 #include <kazoo_bridge/common/error.hpp>
 #include <kazoo_bridge/kazoo/crossbar.hpp>
+#include <kazoo_bridge/kazoo/quickcall.hpp>
 #include <kazoo_bridge/net/http_client.hpp>
 
 namespace kazoo_bridge::kazoo {
@@ -34,11 +35,17 @@ class crossbar_client {
   awaitable<result<std::vector<nlohmann::json>>> get_all(std::string path, std::string token,
                                                          std::size_t max_pages = 200);
 
+  /// GET quickcall_path(q) (§5.4). Every HTTP answer is a quickcall_answer; the error is a transport
+  /// failure only (errc::timeout, connection refused...: Kazoo unreachable).
+  awaitable<result<quickcall_answer>> quickcall(quickcall_request q, std::string token);
+
   const std::string& api_url() const { return api_url_; }
 
  private:
   awaitable<result<nlohmann::json>> send(net::http::verb method, std::string path, std::string token,
                                          std::string body, bool is_auth);
+  awaitable<result<net::response>> exchange(net::http::verb method, std::string path, std::string token,
+                                            std::string body);
 
   net::http_client& http_;
   std::string api_url_;

@@ -90,6 +90,7 @@ route_set served_routes() {
   net::http_client http(ioc.get_executor(), nullptr);
   kazoo::crossbar_client crossbar(http, "http://127.0.0.1:9/v2", log);
   oauth::service oauth(pool, oauth_store, crossbar, {}, metrics, log);
+  kazoo::token_source tokens(crossbar, "key", log);
   net::router r;
   add_http_routes(r, {.probes = {},
                       .metrics = metrics,
@@ -102,7 +103,10 @@ route_set served_routes() {
                                               .index = subscriptions,
                                               .wake_delivery = {},
                                               .log = log,
-                                              .options = {}}});
+                                              .options = {}},
+
+                      .dial = api::dial_deps{.authenticate = {}, .crossbar = crossbar, .tokens = tokens, .log = log,
+                                             .options = {}}});
   route_set out;
   for (const auto& [verb, pattern] : r.routes()) {
     std::string m(net::http::to_string(verb));

@@ -295,6 +295,38 @@ TEST(validate, oauth_section) {
   }
 }
 
+TEST(validate, dial_section) {
+  using std::chrono::milliseconds;
+  struct row {
+    std::function<void(config&)> set;
+    std::string error;  // "" = valid
+  };
+  const std::string countries = "AT, AU, BE, CA, CH, DE, DK, ES, FR, GB, IE, IN, IT, MX, NL, NO, NZ, PL, PT, SE, US, ZA";
+  const std::vector<row> rows{
+      {[](config& c) { c.dial.default_country = "GB"; }, ""},
+      {[](config& c) { c.dial.default_country = "gb"; },
+       "dial.default_country: must be one of " + countries + " (ISO 3166-1 alpha-2, upper case), got \"gb\""},
+      {[](config& c) { c.dial.default_country = "XX"; },
+       "dial.default_country: must be one of " + countries + " (ISO 3166-1 alpha-2, upper case), got \"XX\""},
+      {[](config& c) { c.dial.default_country = ""; },
+       "dial.default_country: must be one of " + countries + " (ISO 3166-1 alpha-2, upper case), got \"\""},
+      {[](config& c) { c.dial.calls_per_minute = 0; }, "dial.calls_per_minute: must be from 1 to 1000, got 0"},
+      {[](config& c) { c.dial.calls_per_minute = 1000; }, ""},
+      {[](config& c) { c.dial.ring_timeout = milliseconds{3000}; }, "dial.ring_timeout_s: must be from 4 to 300, got 3"},
+      {[](config& c) { c.dial.ring_timeout = milliseconds{4000}; }, ""},
+      {[](config& c) { c.dial.ring_timeout = milliseconds{301000}; },
+       "dial.ring_timeout_s: must be from 4 to 300, got 301"},
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto got = problems_after(rows[i].set);
+    if (rows[i].error.empty()) {
+      EXPECT_TRUE(got.empty()) << "row " << i << ": " << got.front();
+    } else {
+      EXPECT_EQ(got, std::vector<std::string>{rows[i].error}) << "row " << i;
+    }
+  }
+}
+
 TEST(validate, reports_every_problem_not_just_the_first) {
   auto got = problems_after([](config& c) {
     c.server.listen = "nope";

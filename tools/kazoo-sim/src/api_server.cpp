@@ -201,8 +201,13 @@ http_response api_server::handle_sim(const http_request& req, const std::string&
       }
     } else if (kind == "expire_tokens") {
       ctx_.tokens->expire_all();
+    } else if (kind == "quickcall") {
+      // Every quickcall answers with this status and Crossbar's error for it, until status 0.
+      auto st = body.value("status", 0u);
+      if (st != 0 && (st < 400 || st > 599)) return bad("status must be 0 or 400..599");
+      quickcall_fault_status_ = st;
     } else {
-      return bad("kind must be drop|stall|resume|garbage|expire_tokens");
+      return bad("kind must be drop|stall|resume|garbage|expire_tokens|quickcall");
     }
     log_->warn("fault injected kind={}", kind);
     return json_response(req, http::status::ok, json{{"kind", kind}, {"status", "applied"}});

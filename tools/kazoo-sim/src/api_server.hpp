@@ -72,6 +72,8 @@ class api_server {
   std::mt19937_64 rng_;
   std::map<std::string, bucket> buckets_;
   std::string node_;
+  /// "quickcall" fault: the HTTP status every quickcall answers with (0 = behave normally).
+  unsigned quickcall_fault_status_ = 0;
 };
 
 }  // namespace kazoo_sim

@@ -296,11 +296,36 @@ awaitable<http_response> api_server::handle_v2(const http_request& req, std::str
       co_return error(http::status::internal_server_error, "unspecified_fault",
                       json{{"message", "unspecified_fault"}});
     }
+    // Injected refusal (/sim/fault kind quickcall): the Crossbar error each status stands for (§5.1, §5.4).
+    if (quickcall_fault_status_ != 0) {
+      auto st = static_cast<http::status>(quickcall_fault_status_);
+      switch (quickcall_fault_status_) {
+        case 403: co_return error(st, "forbidden", json{{"message", "forbidden"}});
+        case 429: co_return error(st, "too_many_requests", json{{"message", "too many requests"}});
+        case 500:
+          co_return error(st, "quickcall initiation failed",
+                          json{{"message", "quickcall initiation failed"}, {"error_message", "DESTINATION_OUT_OF_ORDER"}});
+        case 503: co_return error(st, "datastore_fault", json{{"message", "datastore_fault"}});
+        default: co_return error(st, "error", json{{"message", "injected fault"}});
+      }
+    }
+    // timeout must be more than 3 s (cb_quickcall validation, §5.4).
+    std::int64_t timeout_s = 30;
+    if (query.count("timeout")) {
+      auto v = to_int(query["timeout"]);
+      if (!v || *v <= 3) {
+        co_return error(http::status::bad_request, "validation error",
+                        json{{"timeout", {{"minimum", {{"message", "timeout must be an integer greater than 3"}}}}}});
+      }
+      timeout_s = *v;
+    }
+    // auto_answer (default true) only applies when exactly one endpoint rings (§5.4).
+    const bool auto_answer = !(query.count("auto_answer") && query["auto_answer"] == "false") && endpoints.size() == 1;
     auto number = filter_number(rest[3]);
     play_request r;
     r.scenario = "quickcall";
     r.account_id = account_id;
-    r.vars = {{"number", number}};
+    r.vars = {{"number", number}, {"auto_answer", auto_answer ? "true" : "false"}};
     r.as_user = owner->username;
     if (query.count("speed")) r.speed = std::max(0.001, std::atof(query["speed"].c_str()));
     auto played = ctx_.p->play(r);
@@ -319,7 +344,7 @@ awaitable<http_response> api_server::handle_v2(const http_request& req, std::str
                       {"Outbound-Call-ID", played->call_ids.empty() ? "" : played->call_ids.front()},
                       {"Outbound-Caller-ID-Name", "Device QuickCall"},
                       {"Outbound-Caller-ID-Number", number},
-                      {"Timeout", 30},
+                      {"Timeout", timeout_s},
                       {"Ignore-Early-Media", true},
                       {"Media", "process"},
                       {"Msg-ID", random_hex(rng_, 32)}};
