@@ -50,7 +50,7 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
 }
 
 // [hooks] keys the subscription API applies (the delivery engine reads the others).
-api::hook_options hook_options_of(const config& cfg) {
+api::hook_options hook_options_of(const config::config& cfg) {
   api::hook_options o;
   o.allow_private_targets = cfg.hooks.allow_private_targets;
   return o;
