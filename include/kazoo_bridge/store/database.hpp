@@ -92,6 +92,7 @@ class database {
   // The store's other tables and read models live in their own files and share this connection.
   friend class call_history;  // call_history.hpp
   friend class oauth_store;   // oauth_store.hpp
+  friend class outbox_store;  // outbox_store.hpp
   ::sqlite3* native_handle() const;
   struct impl;
   explicit database(std::unique_ptr<impl> p);
