@@ -136,7 +136,7 @@ TEST(engine, a_429_retry_after_is_honoured) {
     // The schedule says "at once"; the peer said 1 s: the retry is due no earlier than that.
     const auto wait = f.db.scalar("SELECT next_retry_at_ms - attempted_at_ms FROM hook_deliveries");
     EXPECT_GE(wait, 1000);
-    EXPECT_LE(wait, 1500);
+    EXPECT_LE(wait, 3000);  // 1 s from the answer; the attempt itself took a little
     EXPECT_EQ(f.db.scalar("SELECT next_attempt_at_ms FROM outbox") -
                   f.db.scalar("SELECT attempted_at_ms FROM hook_deliveries"), wait);
     EXPECT_EQ(sink.request_count(), 1u);
@@ -158,7 +158,7 @@ TEST(engine, a_hanging_sink_is_cut_off_at_the_timeout_and_retried) {
     f.db.add_hook("hook_a", sink.url("/"));
     f.db.add_event("ev_1", "call_1", "hook_a");
     f.start();
-    EXPECT_TRUE(co_await wait_until([&] { return f.db.scalar("SELECT count(*) FROM hook_deliveries") == 1; }, 1200ms));
+    EXPECT_TRUE(co_await wait_until([&] { return f.db.scalar("SELECT count(*) FROM hook_deliveries") == 1; }, 3s));
     EXPECT_EQ(f.db.text("SELECT outcome || ' ' || coalesce(status_code, 'none') || ' ' || error FROM hook_deliveries"),
               "retry none timeout");
     EXPECT_EQ(f.db.outbox_status("ev_1", "hook_a"), "pending");
@@ -186,27 +186,27 @@ TEST(engine, a_huge_response_body_is_cut_to_the_snippet) {
 
 TEST(engine, a_slow_host_does_not_delay_another) {
   auto o = test::fast_options();
-  o.timeout = 3000ms;
+  o.timeout = 5000ms;
   o.concurrency_per_host = 1;
   engine_fixture f(o);
   run_coro(f.ioc, [&]() -> awaitable<void> {
     fake_http_endpoint slow(f.ioc.get_executor());
     fake_http_endpoint fast(f.ioc.get_executor());
-    slow.set_default({http::status::ok, "{}", "application/json", {}, 1500ms});
+    slow.set_default({http::status::ok, "{}", "application/json", {}, 3000ms});
     // Two lanes: "localhost" and "127.0.0.1" are different host names (lanes are per host).
     f.db.add_hook("hook_slow", "http://localhost:" + std::to_string(slow.port()) + "/");
     f.db.add_hook("hook_fast", fast.url("/"));
     for (int i = 0; i < 3; ++i) f.db.add_event("slow_" + std::to_string(i), "call_s" + std::to_string(i), "hook_slow");
     for (int i = 0; i < 5; ++i) f.db.add_event("fast_" + std::to_string(i), "call_f" + std::to_string(i), "hook_fast");
     f.start();
-    EXPECT_TRUE(co_await wait_until([&] { return fast.request_count() == 5; }, 1200ms));
+    EXPECT_TRUE(co_await wait_until([&] { return fast.request_count() == 5; }, 2500ms));
     // Every fast delivery went through while the slow host still held its first request.
     EXPECT_EQ(f.db.scalar("SELECT count(*) FROM hook_deliveries WHERE hook_id = 'hook_slow'"), 0);
     EXPECT_EQ(slow.request_count(), 1u);  // concurrency_per_host = 1: the others wait in their lane
     co_await f.stop();
     co_await slow.shutdown();
     co_await fast.shutdown();
-  }, 15s);
+  }, 20s);
 }
 
 TEST(engine, a_private_address_is_refused_at_connect_time) {
