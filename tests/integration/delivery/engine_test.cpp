@@ -199,10 +199,14 @@ TEST(engine, a_slow_host_does_not_delay_another) {
     for (int i = 0; i < 3; ++i) f.db.add_event("slow_" + std::to_string(i), "call_s" + std::to_string(i), "hook_slow");
     for (int i = 0; i < 5; ++i) f.db.add_event("fast_" + std::to_string(i), "call_f" + std::to_string(i), "hook_fast");
     f.start();
-    EXPECT_TRUE(co_await wait_until([&] { return fast.request_count() == 5; }, 2500ms));
-    // Every fast delivery went through while the slow host still held its first request.
+    EXPECT_TRUE(co_await wait_until([&] { return fast.request_count() == 5 && slow.request_count() == 1; }, 2500ms));
+    EXPECT_TRUE(co_await wait_until([&] {
+      return f.db.scalar("SELECT count(*) FROM hook_deliveries WHERE hook_id = 'hook_fast'") == 5;
+    }, 2500ms));
+    // Every fast delivery went through while the slow host still held its first request...
     EXPECT_EQ(f.db.scalar("SELECT count(*) FROM hook_deliveries WHERE hook_id = 'hook_slow'"), 0);
-    EXPECT_EQ(slow.request_count(), 1u);  // concurrency_per_host = 1: the others wait in their lane
+    // ...and only one: concurrency_per_host = 1, the others wait in their lane.
+    EXPECT_EQ(slow.request_count(), 1u);
     co_await f.stop();
     co_await slow.shutdown();
     co_await fast.shutdown();
