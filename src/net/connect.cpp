@@ -43,4 +43,10 @@ awaitable<error_code> open_tcp(boost::beast::tcp_stream& stream, url u,
   co_return error_code{};
 }
 
+awaitable<error_code> open_tcp(boost::beast::tcp_stream& stream, url u,
+                               std::chrono::steady_clock::time_point deadline) {
+  address_filter none;
+  co_return co_await open_tcp(stream, std::move(u), deadline, std::move(none));
+}
+
 }  // namespace kazoo_bridge::net

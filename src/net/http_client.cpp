@@ -88,7 +88,8 @@ awaitable<result<response>> http_client::send(client_request r) {
   auto req = build_request(r, *u, opts_);
 
   beast::tcp_stream tcp_stream(ex_);
-  if (auto cec = co_await open_tcp(tcp_stream, *u, connect_deadline, {opts_.allow_address, false})) {
+  address_filter filter{opts_.allow_address, false};
+  if (auto cec = co_await open_tcp(tcp_stream, *u, connect_deadline, std::move(filter))) {
     co_return cec;
   }
 

@@ -28,7 +28,12 @@ struct address_filter {
 /// Cancellation: getaddrinfo cannot be cancelled (bounded by the system resolver's timeout); the
 /// connect obeys the deadline. Errors: resolver errors, errc::forbidden (the filter refused),
 /// errc::timeout (deadline), the connect error (e.g. connection_refused).
+/// Pass `filter` as a named variable, never a braced temporary inside the co_await expression:
+/// GCC 12 may destroy such a temporary twice (the bug noted at offload() in common/asio.hpp).
 awaitable<error_code> open_tcp(boost::beast::tcp_stream& stream, url u,
-                               std::chrono::steady_clock::time_point deadline, address_filter filter = {});
+                               std::chrono::steady_clock::time_point deadline, address_filter filter);
+/// The same without an address filter (configured peers such as Kazoo).
+awaitable<error_code> open_tcp(boost::beast::tcp_stream& stream, url u,
+                               std::chrono::steady_clock::time_point deadline);
 
 }  // namespace kazoo_bridge::net
