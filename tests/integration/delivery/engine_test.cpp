@@ -282,5 +282,38 @@ TEST(engine, a_hook_failing_for_disable_after_is_disabled_and_logged_without_sec
   }, 10s);
 }
 
+TEST(engine, notify_wakes_delivery_for_rows_committed_while_idle) {
+  auto o = test::fast_options();
+  o.poll_interval = 60s;  // without notify() the row would wait a minute
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint sink(f.ioc.get_executor());
+    f.db.add_hook("hook_a", sink.url("/"));
+    f.start();
+    co_await wait_until([] { return false; }, 100ms);  // the engine is idle now
+    f.db.add_event("ev_1", "call_1", "hook_a", now_unix_ms());
+    f.eng->notify();
+    EXPECT_TRUE(co_await f.until_status("ev_1", "hook_a", "delivered", 3s));
+    co_await f.stop();
+    co_await sink.shutdown();
+  }, 10s);
+}
+
+TEST(engine, stop_waits_for_the_attempt_in_flight_and_records_it) {
+  engine_fixture f;
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint sink(f.ioc.get_executor());
+    sink.push({http::status::ok, "{}", "application/json", {}, 300ms});
+    f.db.add_hook("hook_a", sink.url("/"));
+    f.db.add_event("ev_1", "call_1", "hook_a");
+    f.start();
+    EXPECT_TRUE(co_await wait_until([&] { return sink.request_count() == 1; }, 3s));
+    co_await f.stop();  // while the sink still holds the request
+    EXPECT_EQ(f.db.outbox_status("ev_1", "hook_a"), "delivered");
+    EXPECT_EQ(f.db.scalar("SELECT count(*) FROM hook_deliveries"), 1);
+    co_await sink.shutdown();
+  }, 10s);
+}
+
 }  // namespace
 }  // namespace kazoo_bridge::delivery
