@@ -63,6 +63,29 @@ bool is_account_id(const std::string& id) {
 
 }  // namespace
 
+std::optional<std::vector<std::chrono::seconds>> parse_retry_schedule(std::string_view text) {
+  std::vector<std::chrono::seconds> out;
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    auto j = text.find(',', i);
+    if (j == std::string_view::npos) j = text.size();
+    auto item = text.substr(i, j - i);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty() || item.size() > 6) return std::nullopt;
+    std::int64_t v = 0;
+    for (char ch : item) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      v = v * 10 + (ch - '0');
+    }
+    if (v > 604800) return std::nullopt;  // a week between two attempts is surely a typo
+    out.emplace_back(v);
+    i = j + 1;
+  }
+  if (out.empty() || out.size() > 50) return std::nullopt;
+  return out;
+}
+
 std::vector<problem> validate(const config& c) {
   checker ck;
 
@@ -131,6 +154,21 @@ std::vector<problem> validate(const config& c) {
   }
   ck.positive("kazoo.directory_refresh_s", k.directory_refresh, true);
   ck.range("kazoo.ingest_queue", k.ingest_queue, 1, 10000000);
+
+  const auto& h = c.hooks;
+  if (h.timeout < milliseconds{1000} || h.timeout > milliseconds{300000}) {
+    ck.add("hooks.timeout_s", "must be from 1 to 300, got " + std::to_string(h.timeout.count() / 1000));
+  }
+  ck.range("hooks.rate_per_host", h.rate_per_host, 1, 100000);
+  ck.range("hooks.concurrency_per_host", h.concurrency_per_host, 1, 1000);
+  if (!parse_retry_schedule(h.retry_schedule_s)) {
+    ck.add("hooks.retry_schedule_s",
+           "must be 1 to 50 comma-separated whole seconds, each 0..604800, e.g. \"0,5,300\"; got \"" +
+               h.retry_schedule_s + "\"");
+  }
+  // Below a minute one short outage of the subscriber would disable it.
+  if (h.disable_after < milliseconds{60000}) ck.add("hooks.disable_after_s", "must be at least 60");
+  ck.range("hooks.max_response_bytes", h.max_response_bytes, 0, 65536);
 
   const auto& o = c.oauth;
   ck.positive("oauth.access_token_ttl_s", o.access_token_ttl, true);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include <kazoo_bridge/net/connect.hpp>
 #include <kazoo_bridge/net/http_client.hpp>
 #include <kazoo_bridge/net/tls.hpp>
 #include <kazoo_bridge/net/url.hpp>
@@ -39,30 +40,6 @@ request build_request(const client_request& r, const url& u, const client_option
   req.body() = r.body;
   req.prepare_payload();
   return req;
-}
-
-// Resolves `u` and keeps the addresses allowed by the filter. Errors: resolver errors,
-// errc::forbidden when the filter rejected everything.
-awaitable<result<std::vector<tcp::endpoint>>> resolve(url u, client_options o) {
-  std::vector<tcp::endpoint> endpoints;
-  error_code parse_ec;
-  auto literal = asio::ip::make_address(u.host, parse_ec);
-  if (!parse_ec) {
-    endpoints.emplace_back(literal, u.port);
-  } else {
-    // Note: getaddrinfo cannot be cancelled; it is bounded by the system resolver's own timeout
-    // and the total deadline is checked right after it.
-    tcp::resolver resolver(co_await asio::this_coro::executor);
-    auto [ec, results] =
-        co_await resolver.async_resolve(u.host, std::to_string(u.port), use_nothrow);
-    if (ec) co_return ec;
-    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-  }
-  if (o.allow_address) {
-    std::erase_if(endpoints, [&](const tcp::endpoint& ep) { return !o.allow_address(ep.address()); });
-    if (endpoints.empty()) co_return make_error_code(errc::forbidden);
-  }
-  co_return endpoints;
 }
 
 // `stream` by reference: always awaited directly by send(), which owns it.
@@ -110,17 +87,11 @@ awaitable<result<response>> http_client::send(client_request r) {
   if (u->tls() && !tls_) co_return make_error_code(boost::system::errc::invalid_argument);
   auto req = build_request(r, *u, opts_);
 
-  auto endpoints = co_await resolve(*u, opts_);
-  if (!endpoints) co_return endpoints.error();
-  if (clock::now() >= connect_deadline) co_return make_error_code(errc::timeout);
-
   beast::tcp_stream tcp_stream(ex_);
-  tcp_stream.expires_at(connect_deadline);
-  auto [cec, ep] = co_await tcp_stream.async_connect(*endpoints, use_nothrow);
-  if (cec) co_return translate(cec);
-  // Requests go out whole, at once: no Nagle wait for the ACK of a previous write (curl does the same).
-  error_code nd_ec;
-  tcp_stream.socket().set_option(tcp::no_delay(true), nd_ec);
+  address_filter filter{opts_.allow_address, false};
+  if (auto cec = co_await open_tcp(tcp_stream, *u, connect_deadline, std::move(filter))) {
+    co_return cec;
+  }
 
   if (!u->tls()) co_return co_await exchange(tcp_stream, std::move(req), deadline, opts_.max_body);
 

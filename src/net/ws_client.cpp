@@ -7,6 +7,7 @@
 #include <deque>
 #include <spdlog/sinks/null_sink.h>
 
+#include <kazoo_bridge/net/connect.hpp>
 #include <kazoo_bridge/net/http.hpp>
 #include <kazoo_bridge/net/tls.hpp>
 #include <kazoo_bridge/net/ws_client.hpp>
@@ -162,30 +163,6 @@ awaitable<void> keepalive_loop(state_ptr s) {
   }
 }
 
-// Resolve + TCP connect within the deadline. `stream` by reference: awaited directly by connect().
-awaitable<error_code> open_tcp(beast::tcp_stream& stream, url u, clock::time_point deadline) {
-  std::vector<tcp::endpoint> endpoints;
-  error_code parse_ec;
-  auto literal = asio::ip::make_address(u.host, parse_ec);
-  if (!parse_ec) {
-    endpoints.emplace_back(literal, u.port);
-  } else {
-    tcp::resolver resolver(stream.get_executor());
-    auto [ec, results] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_nothrow);
-    if (ec) co_return ec;
-    for (const auto& r : results) endpoints.push_back(r.endpoint());
-  }
-  stream.expires_at(deadline);
-  auto [ec, ep] = co_await stream.async_connect(endpoints, use_nothrow);
-  if (!ec) {
-    // Subscribes, pongs and close frames are small writes: send them at once, not after Nagle's
-    // wait for an ACK of the previous write.
-    error_code nd_ec;
-    stream.socket().set_option(tcp::no_delay(true), nd_ec);
-  }
-  co_return translate(ec);
-}
-
 // The upgrade. `ws` by reference: awaited directly by connect(), which then hands it to state.
 template <class NextLayer>
 awaitable<error_code> upgrade(websocket::stream<NextLayer>& ws, url u, ws_options o,
@@ -238,7 +215,8 @@ awaitable<result<void>> ws_client::connect(url u) {
   const auto deadline = clock::now() + opts_.handshake_timeout;
 
   beast::tcp_stream tcp_stream(ex_);
-  if (auto ec = co_await open_tcp(tcp_stream, u, deadline)) co_return ec;
+  // Resolve + TCP connect (net/connect.hpp); blackhole is a configured URL, so no address filter.
+  if (auto ec = translate(co_await open_tcp(tcp_stream, u, deadline))) co_return ec;
 
   unsigned status = 0;
   if (!u.tls()) {

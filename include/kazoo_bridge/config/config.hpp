@@ -56,6 +56,14 @@ struct kazoo_config {
 /// [hooks]: REST hook delivery.
 struct hooks_config {
   bool allow_private_targets = false;  ///< allow hook URLs on loopback / private / link-local
+  std::chrono::milliseconds timeout{15000};  ///< one delivery attempt, connect included
+  std::size_t rate_per_host = 30;            ///< requests per second per target host (Zapier: 30/s)
+  std::size_t concurrency_per_host = 16;     ///< requests in flight per target host
+  /// Seconds before each attempt, comma-separated (Standard Webhooks schedule); parse with
+  /// parse_retry_schedule().
+  std::string retry_schedule_s = "0,5,300,1800,7200,18000,36000,50400,72000,86400";
+  std::chrono::milliseconds disable_after{std::chrono::hours{72}};  ///< failing this long: disabled
+  std::size_t max_response_bytes = 4096;     ///< response body kept as the attempt's snippet
   bool operator==(const hooks_config&) const = default;
 };
 
@@ -66,6 +74,10 @@ struct dial_config {
   std::chrono::milliseconds ring_timeout{std::chrono::seconds{30}};  ///< quickcall `timeout` (> 3 s, §5.4)
   bool operator==(const dial_config&) const = default;
 };
+
+/// "0,5,300" -> {0 s, 5 s, 300 s}: 1..50 entries, each 0..604800 (spaces allowed);
+/// nullopt when malformed.
+std::optional<std::vector<std::chrono::seconds>> parse_retry_schedule(std::string_view text);
 
 /// [oauth]: the OAuth 2.0 authorization server (docs/oauth.md).
 struct oauth_config {

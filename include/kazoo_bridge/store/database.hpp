@@ -93,6 +93,7 @@ class database {
   friend class call_history;  // call_history.hpp
   friend class oauth_store;   // oauth_store.hpp
   friend class hook_store;    // hook_store.hpp
+  friend class outbox_store;  // outbox_store.hpp
   ::sqlite3* native_handle() const;
   struct impl;
   explicit database(std::unique_ptr<impl> p);

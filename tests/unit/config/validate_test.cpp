@@ -338,3 +338,56 @@ TEST(validate, reports_every_problem_not_just_the_first) {
 
 }  // namespace
 }  // namespace kazoo_bridge::config
+
+namespace kazoo_bridge::config {
+namespace {
+
+TEST(validate, hooks_limits) {
+  struct row {
+    std::function<void(config&)> mutate;
+    std::string expected;  // the one problem, or "" for none
+  };
+  using std::chrono::milliseconds;
+  const std::vector<row> rows{
+      {[](config& c) { c.hooks.timeout = milliseconds{0}; }, "hooks.timeout_s: must be from 1 to 300, got 0"},
+      {[](config& c) { c.hooks.timeout = milliseconds{301000}; }, "hooks.timeout_s: must be from 1 to 300, got 301"},
+      {[](config& c) { c.hooks.timeout = milliseconds{300000}; }, ""},
+      {[](config& c) { c.hooks.rate_per_host = 0; }, "hooks.rate_per_host"},
+      {[](config& c) { c.hooks.concurrency_per_host = 0; }, "hooks.concurrency_per_host"},
+      {[](config& c) { c.hooks.concurrency_per_host = 1001; }, "hooks.concurrency_per_host"},
+      {[](config& c) { c.hooks.retry_schedule_s = "0, 60 ,3600"; }, ""},
+      {[](config& c) { c.hooks.retry_schedule_s = "0"; }, ""},
+      {[](config& c) { c.hooks.retry_schedule_s = ""; }, "hooks.retry_schedule_s: must be 1 to 50"},
+      {[](config& c) { c.hooks.retry_schedule_s = "0,,5"; }, "hooks.retry_schedule_s"},
+      {[](config& c) { c.hooks.retry_schedule_s = "0,5s"; }, "hooks.retry_schedule_s"},
+      {[](config& c) { c.hooks.retry_schedule_s = "0,-5"; }, "hooks.retry_schedule_s"},
+      {[](config& c) { c.hooks.retry_schedule_s = "0,604801"; }, "hooks.retry_schedule_s"},
+      {[](config& c) { c.hooks.disable_after = milliseconds{59000}; }, "hooks.disable_after_s: must be at least 60"},
+      {[](config& c) { c.hooks.max_response_bytes = 65537; }, "hooks.max_response_bytes"},
+      {[](config& c) { c.hooks.max_response_bytes = 0; }, ""},
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto got = problems_after(rows[i].mutate);
+    if (rows[i].expected.empty()) {
+      EXPECT_TRUE(got.empty()) << i << ": " << (got.empty() ? "" : got[0]);
+    } else {
+      ASSERT_EQ(got.size(), 1u) << i;
+      EXPECT_EQ(got[0].rfind(rows[i].expected, 0), 0u) << i << ": " << got[0];
+    }
+  }
+}
+
+TEST(parse_retry_schedule, gives_the_seconds_in_order) {
+  using std::chrono::seconds;
+  EXPECT_EQ(parse_retry_schedule("0,5,300,1800,7200,18000,36000,50400,72000,86400"),
+            (std::vector<seconds>{seconds{0}, seconds{5}, seconds{300}, seconds{1800}, seconds{7200},
+                                  seconds{18000}, seconds{36000}, seconds{50400}, seconds{72000},
+                                  seconds{86400}}));
+  EXPECT_EQ(parse_retry_schedule(config{}.hooks.retry_schedule_s)->size(), 10u);
+  EXPECT_EQ(parse_retry_schedule(" 7 "), (std::vector<seconds>{seconds{7}}));
+  EXPECT_FALSE(parse_retry_schedule("1,2,").has_value());
+  EXPECT_FALSE(parse_retry_schedule("x").has_value());
+}
+
+}  // namespace
+}  // namespace kazoo_bridge::config

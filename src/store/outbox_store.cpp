@@ -1,0 +1,314 @@
+// The hook side of the outbox (migrations/0001_initial.sql outbox, 0005_hooks.sql hooks and
+// hook_deliveries).
+#include <kazoo_bridge/store/outbox_store.hpp>
+
+#include <map>
+#include <string_view>
+
+#include "store/sqlite.hpp"
+
+namespace kazoo_bridge::store {
+
+using detail::statement;
+
+namespace {
+
+// Outbox destinations of hooks are "hook:" + hooks.id (s4 seam, delivery::destination_of()).
+constexpr std::string_view hook_prefix = "hook:";
+
+std::string json_string_array(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (const auto& s : v) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) continue;  // never in a destination; keep JSON valid
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+
+std::string_view outbox_status_of(std::string_view outcome) {
+  if (outcome == "delivered") return "delivered";
+  if (outcome == "retry") return "pending";
+  if (outcome == "gone") return "cancelled";
+  return "failed";
+}
+
+}  // namespace
+
+struct outbox_store::impl {
+  sqlite3* db;
+  statement begin, commit, rollback;
+  statement resume, claim, mark, update_row, log_attempt, hook_success, hook_failure, disable, delete_hook,
+      cancel_rows, next_due, counts, prune;
+
+  explicit impl(sqlite3* d)
+      : db(d),
+        begin(d, "BEGIN IMMEDIATE"),
+        commit(d, "COMMIT"),
+        rollback(d, "ROLLBACK"),
+        resume(d,
+               "UPDATE outbox SET status = 'pending', lease_until_ms = NULL, updated_at_ms = ?1 "
+               "WHERE status = 'in_flight' "
+               "AND destination LIKE 'hook:%'"),
+        // Walks the due index in due order. NOT EXISTS (on the outbox_lane index) keeps a row
+        // back while an older row of the same call for the same destination is unfinished: that
+        // is the per-call FIFO. The hook join drops disabled (and deleted) hooks: their rows wait.
+        claim(d,
+              "SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, e.payload, e.occurred_at_ms, "
+              "h.id, h.target_url, h.secret "
+              "FROM outbox o "
+              "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
+              "JOIN call_events e ON e.id = o.event_id "
+              "WHERE o.status = 'pending' AND o.next_attempt_at_ms <= ?1 AND o.destination LIKE 'hook:%' "
+              "AND o.destination NOT IN (SELECT value FROM json_each(?3)) "
+              "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination "
+              "AND p.call_id = o.call_id AND p.id < o.id AND p.status IN ('pending', 'in_flight')) "
+              "ORDER BY o.next_attempt_at_ms, o.id LIMIT ?2"),
+        mark(d,
+             "UPDATE outbox SET status = 'in_flight', lease_until_ms = ?2, updated_at_ms = ?3 "
+             "WHERE id = ?1 AND status = 'pending'"),
+        update_row(d,
+                   "UPDATE outbox SET status = ?2, attempts = ?3, "
+                   "next_attempt_at_ms = coalesce(?4, next_attempt_at_ms), lease_until_ms = NULL, "
+                   "last_status = ?5, last_error = ?6, updated_at_ms = ?7 "
+                   "WHERE id = ?1 AND status = 'in_flight'"),
+        // INSERT ... SELECT: no row when the hook was deleted meanwhile (the FK would refuse it).
+        log_attempt(d,
+                    "INSERT INTO hook_deliveries (hook_id, event_id, attempt, attempted_at_ms, duration_ms, "
+                    "outcome, status_code, error, response_snippet, next_retry_at_ms) "
+                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE EXISTS (SELECT 1 FROM hooks WHERE id = ?1)"),
+        hook_success(d,
+                     "UPDATE hooks SET last_success_ms = ?2, failing_since_ms = ?3, updated_at_ms = ?4 "
+                     "WHERE id = ?1"),
+        hook_failure(d,
+                     "UPDATE hooks SET failing_since_ms = ?2, updated_at_ms = ?3 "
+                     "WHERE id = ?1 AND failing_since_ms IS NULL"),
+        disable(d,
+                "UPDATE hooks SET status = 'disabled', disabled_reason = ?2, updated_at_ms = ?3 "
+                "WHERE id = ?1 AND status = 'active' AND failing_since_ms IS NOT NULL "
+                "AND failing_since_ms <= ?4"),
+        delete_hook(d, "DELETE FROM hooks WHERE id = ?1"),
+        cancel_rows(d,
+                    "UPDATE outbox SET status = 'cancelled', lease_until_ms = NULL, updated_at_ms = ?2 "
+                    "WHERE destination = ?1 AND status IN ('pending', 'in_flight')"),
+        next_due(d,
+                 "SELECT min(o.next_attempt_at_ms) FROM outbox o "
+                 "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
+                 "WHERE o.status = 'pending' AND o.destination LIKE 'hook:%'"),
+        counts(d,
+               "SELECT coalesce(sum(status = 'pending'), 0), coalesce(sum(status = 'pending' AND attempts > 0), 0), "
+               "coalesce(sum(status = 'in_flight'), 0) FROM outbox "
+               "WHERE status IN ('pending', 'in_flight') AND destination LIKE 'hook:%'"),
+        prune(d, "DELETE FROM hook_deliveries WHERE attempted_at_ms < ?1") {}
+
+  error_code prepared() const {
+    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &log_attempt,
+                               &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows, &next_due,
+                               &counts, &prune}) {
+      if (!s->valid()) return s->prepare_error();
+    }
+    return {};
+  }
+
+  error_code exec(statement& st) {
+    statement::use u(st);
+    auto r = u.step();
+    return r ? error_code{} : r.error();
+  }
+
+  void abort() noexcept {
+    if (sqlite3_get_autocommit(db) == 0) exec(rollback);
+  }
+
+  std::int64_t changes() const { return static_cast<std::int64_t>(sqlite3_changes(db)); }
+};
+
+outbox_store::outbox_store(database& db) : impl_(std::make_unique<impl>(db.native_handle())) {}
+outbox_store::~outbox_store() = default;
+
+result<std::int64_t> outbox_store::resume_in_flight(std::int64_t now_ms) {
+  if (auto ec = impl_->prepared()) return ec;
+  statement::use u(impl_->resume);
+  u.bind(1, now_ms);
+  auto r = u.step();
+  if (!r) return r.error();
+  return impl_->changes();
+}
+
+result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, std::int64_t lease_ms,
+                                                          std::size_t limit, const std::vector<std::string>& skip) {
+  if (auto ec = impl_->prepared()) return ec;
+  if (auto ec = impl_->exec(impl_->begin)) return ec;
+  std::vector<claimed_delivery> out;
+  auto fail = [&](error_code ec) -> result<std::vector<claimed_delivery>> {
+    impl_->abort();
+    return ec;
+  };
+  {
+    statement::use u(impl_->claim);
+    u.bind(1, now_ms);
+    u.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
+    u.bind(3, json_string_array(skip));
+    for (;;) {
+      auto row = u.step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      claimed_delivery c;
+      c.outbox_id = u.int64(0);
+      c.event_id = u.text(1);
+      c.destination = u.text(2);
+      c.call_id = u.text(3);
+      c.attempts = u.int64(4);
+      c.payload = u.text(5);
+      c.occurred_at_ms = u.int64(6);
+      c.hook_id = u.text(7);
+      c.target_url = u.text(8);
+      c.secret = u.text(9);
+      out.push_back(std::move(c));
+    }
+  }
+  for (const auto& c : out) {
+    statement::use u(impl_->mark);
+    u.bind(1, c.outbox_id);
+    u.bind(2, now_ms + lease_ms);
+    u.bind(3, now_ms);
+    if (auto r = u.step(); !r) return fail(r.error());
+  }
+  if (auto ec = impl_->exec(impl_->commit)) return fail(ec);
+  return out;
+}
+
+result<finish_stats> outbox_store::finish(std::span<const delivery_result> results, std::int64_t now_ms,
+                                          std::int64_t disable_after_ms) {
+  if (auto ec = impl_->prepared()) return ec;
+  finish_stats stats;
+  if (results.empty()) return stats;
+  if (auto ec = impl_->exec(impl_->begin)) return ec;
+  auto fail = [&](error_code ec) -> result<finish_stats> {
+    impl_->abort();
+    return ec;
+  };
+  // Per hook, in result order: the last success, and the first failure after it. Applied once
+  // per hook below, so 1,000 results for one hook are one hooks UPDATE, not 1,000.
+  struct health {
+    std::optional<std::int64_t> last_success, failing_since;
+    bool gone = false;
+  };
+  std::map<std::string, health> hooks;
+  for (const auto& r : results) {
+    {
+      statement::use u(impl_->update_row);
+      u.bind(1, r.outbox_id);
+      u.bind(2, outbox_status_of(r.outcome));
+      u.bind(3, r.attempt);
+      u.bind_opt(4, r.outcome == "retry" ? r.next_attempt_at_ms : std::nullopt);
+      u.bind_opt(5, r.status_code);
+      u.bind_opt(6, r.error);
+      u.bind(7, now_ms);
+      if (auto s = u.step(); !s) return fail(s.error());
+      stats.finished += static_cast<std::size_t>(impl_->changes());
+    }
+    {
+      statement::use u(impl_->log_attempt);
+      u.bind(1, r.hook_id);
+      u.bind(2, r.event_id);
+      u.bind(3, r.attempt);
+      u.bind(4, r.attempted_at_ms);
+      u.bind(5, r.duration_ms);
+      u.bind(6, r.outcome);
+      u.bind_opt(7, r.status_code);
+      u.bind_opt(8, r.error);
+      u.bind_opt(9, r.response_snippet);
+      u.bind_opt(10, r.outcome == "retry" ? r.next_attempt_at_ms : std::nullopt);
+      if (auto s = u.step(); !s) return fail(s.error());
+    }
+    auto& h = hooks[r.hook_id];
+    if (r.outcome == "delivered") {
+      h.last_success = r.attempted_at_ms;
+      h.failing_since.reset();
+    } else if (r.outcome == "gone") {
+      h.gone = true;
+    } else if (!h.failing_since) {
+      h.failing_since = r.attempted_at_ms;
+    }
+  }
+  for (const auto& [hook_id, h] : hooks) {
+    if (h.gone) {
+      {
+        statement::use u(impl_->delete_hook);
+        u.bind(1, hook_id);
+        if (auto s = u.step(); !s) return fail(s.error());
+        if (impl_->changes() > 0) stats.deleted_hooks.push_back(hook_id);
+      }
+      statement::use u(impl_->cancel_rows);
+      u.bind(1, std::string(hook_prefix) + hook_id);
+      u.bind(2, now_ms);
+      if (auto s = u.step(); !s) return fail(s.error());
+      continue;
+    }
+    if (h.last_success) {
+      statement::use u(impl_->hook_success);
+      u.bind(1, hook_id);
+      u.bind(2, *h.last_success);
+      u.bind_opt(3, h.failing_since);
+      u.bind(4, now_ms);
+      if (auto s = u.step(); !s) return fail(s.error());
+    } else if (h.failing_since) {
+      statement::use u(impl_->hook_failure);
+      u.bind(1, hook_id);
+      u.bind(2, *h.failing_since);
+      u.bind(3, now_ms);
+      if (auto s = u.step(); !s) return fail(s.error());
+    }
+    if (h.failing_since) {
+      statement::use u(impl_->disable);
+      u.bind(1, hook_id);
+      u.bind(2, std::string_view("failing for longer than [hooks] disable_after_s without a successful delivery"));
+      u.bind(3, now_ms);
+      u.bind(4, now_ms - disable_after_ms);
+      if (auto s = u.step(); !s) return fail(s.error());
+      if (impl_->changes() > 0) stats.disabled_hooks.push_back(hook_id);
+    }
+  }
+  if (auto ec = impl_->exec(impl_->commit)) return fail(ec);
+  return stats;
+}
+
+result<std::optional<std::int64_t>> outbox_store::next_due_ms() {
+  if (auto ec = impl_->prepared()) return ec;
+  statement::use u(impl_->next_due);
+  auto r = u.step();
+  if (!r) return r.error();
+  if (!*r) return std::optional<std::int64_t>{};
+  return u.optional_int64(0);
+}
+
+result<outbox_counts> outbox_store::counts() {
+  if (auto ec = impl_->prepared()) return ec;
+  statement::use u(impl_->counts);
+  auto r = u.step();
+  if (!r) return r.error();
+  outbox_counts c;
+  if (*r) {
+    c.pending = u.int64(0);
+    c.retrying = u.int64(1);
+    c.in_flight = u.int64(2);
+  }
+  return c;
+}
+
+result<std::int64_t> outbox_store::prune_deliveries(std::int64_t before_ms) {
+  if (auto ec = impl_->prepared()) return ec;
+  statement::use u(impl_->prune);
+  u.bind(1, before_ms);
+  auto r = u.step();
+  if (!r) return r.error();
+  return impl_->changes();
+}
+
+}  // namespace kazoo_bridge::store

@@ -1,0 +1,232 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <kazoo_bridge/store/outbox_store.hpp>
+
+#include "hook_db.hpp"
+
+namespace kazoo_bridge::store {
+namespace {
+
+using test::hook_db;
+
+constexpr std::int64_t lease = 60'000;
+constexpr std::int64_t three_days = 259'200'000;
+
+std::vector<std::string> events_of(const std::vector<claimed_delivery>& v) {
+  std::vector<std::string> out;
+  for (const auto& c : v) out.push_back(c.event_id);
+  return out;
+}
+
+delivery_result result_for(const claimed_delivery& c, std::string outcome, std::int64_t at,
+                           std::optional<std::int64_t> next = std::nullopt) {
+  delivery_result r;
+  r.outbox_id = c.outbox_id;
+  r.hook_id = c.hook_id;
+  r.event_id = c.event_id;
+  r.attempt = c.attempts + 1;
+  r.attempted_at_ms = at;
+  r.duration_ms = 5;
+  r.outcome = std::move(outcome);
+  r.status_code = r.outcome == "delivered" ? 200 : 500;
+  r.next_attempt_at_ms = next;
+  return r;
+}
+
+TEST(outbox_store, claims_due_rows_with_event_and_hook_and_marks_them_in_flight) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/hook");
+  h.add_event("ev1", "call1", "hook_a", 100);
+  h.add_event("ev2", "call2", "hook_a", 5'000);  // not due yet
+  outbox_store s(h.db());
+  auto c = s.claim(1'000, lease, 100);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->size(), 1u);
+  const auto& d = c->front();
+  EXPECT_EQ(d.event_id, "ev1");
+  EXPECT_EQ(d.hook_id, "hook_a");
+  EXPECT_EQ(d.target_url, "https://a.example/hook");
+  EXPECT_EQ(d.secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  EXPECT_EQ(d.payload, h.payload_of("ev1"));
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_EQ(h.outbox_status("ev1", "hook_a"), "in_flight");
+  EXPECT_EQ(h.scalar("SELECT lease_until_ms FROM outbox WHERE event_id = 'ev1'"), 1'000 + lease);
+  // Claimed rows are not claimed again.
+  EXPECT_TRUE(s.claim(1'000, lease, 100)->empty());
+  EXPECT_EQ(*s.next_due_ms(), 5'000);
+}
+
+TEST(outbox_store, one_call_reaches_a_destination_in_order) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("c1-e1", "call1", "hook_a");
+  h.add_event("c1-e2", "call1", "hook_a");
+  h.add_event("c2-e1", "call2", "hook_a");
+  h.exec("INSERT INTO outbox (event_id, destination, call_id, next_attempt_at_ms, created_at_ms, updated_at_ms) "
+         "VALUES ('c1-e1', 'hook:hook_b', 'call1', 0, 1, 1)");
+  outbox_store s(h.db());
+  auto first = s.claim(1'000, lease, 100);
+  ASSERT_TRUE(first.has_value());
+  auto ids = events_of(*first);
+  std::sort(ids.begin(), ids.end());
+  // call1's second event waits for its first; the other destination and call are independent.
+  EXPECT_EQ(ids, (std::vector<std::string>{"c1-e1", "c1-e1", "c2-e1"}));
+
+  // A retry of c1-e1 keeps c1-e2 back until c1-e1 is finished.
+  const auto& c1 = *std::find_if(first->begin(), first->end(),
+                                 [](const auto& c) { return c.event_id == "c1-e1" && c.hook_id == "hook_a"; });
+  std::vector<delivery_result> r{result_for(c1, "retry", 1'000, 2'000)};
+  ASSERT_TRUE(s.finish(r, 1'000, three_days).has_value());
+  EXPECT_TRUE(s.claim(1'500, lease, 100)->empty());
+  auto again = s.claim(2'000, lease, 100);
+  ASSERT_EQ(events_of(*again), std::vector<std::string>{"c1-e1"});
+  EXPECT_EQ(again->front().attempts, 1);
+  std::vector<delivery_result> ok{result_for(again->front(), "delivered", 2'000)};
+  ASSERT_TRUE(s.finish(ok, 2'000, three_days).has_value());
+  EXPECT_EQ(events_of(*s.claim(2'000, lease, 100)), std::vector<std::string>{"c1-e2"});
+}
+
+TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call2", "hook_a");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  ASSERT_EQ(c.size(), 2u);
+  auto fail = result_for(c[0], "retry", 1'000, 6'000);
+  fail.error = "HTTP 500";
+  fail.response_snippet = "oops";
+  std::vector<delivery_result> r{fail, result_for(c[1], "failed", 1'001)};
+  r[1].status_code = 400;
+  auto st = s.finish(r, 1'002, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->finished, 2u);
+  EXPECT_EQ(h.outbox_status(c[0].event_id, "hook_a"), "pending");
+  EXPECT_EQ(h.outbox_status(c[1].event_id, "hook_a"), "failed");
+  EXPECT_EQ(h.scalar("SELECT next_attempt_at_ms FROM outbox WHERE id = " + std::to_string(c[0].outbox_id)), 6'000);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries WHERE hook_id = 'hook_a'"), 2);
+  EXPECT_EQ(h.text("SELECT response_snippet FROM hook_deliveries WHERE outcome = 'retry'"), "oops");
+  EXPECT_EQ(h.scalar("SELECT next_retry_at_ms FROM hook_deliveries WHERE outcome = 'retry'"), 6'000);
+  EXPECT_EQ(h.scalar("SELECT failing_since_ms FROM hooks WHERE id = 'hook_a'"), 1'000);
+  auto counts = *s.counts();
+  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.retrying, 1);
+
+  auto again = *s.claim(6'000, lease, 100);
+  ASSERT_EQ(again.size(), 1u);
+  std::vector<delivery_result> ok{result_for(again[0], "delivered", 6'000)};
+  ASSERT_TRUE(s.finish(ok, 6'001, three_days).has_value());
+  EXPECT_EQ(h.text("SELECT failing_since_ms FROM hooks WHERE id = 'hook_a'"), std::nullopt);
+  EXPECT_EQ(h.scalar("SELECT last_success_ms FROM hooks WHERE id = 'hook_a'"), 6'000);
+  EXPECT_EQ(h.scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(c[0].outbox_id)), 2);
+}
+
+TEST(outbox_store, gone_deletes_the_hook_and_cancels_its_rows) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call1", "hook_a");
+  h.add_event("e3", "call2", "hook_b");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  auto a = *std::find_if(c.begin(), c.end(), [](const auto& x) { return x.hook_id == "hook_a"; });
+  std::vector<delivery_result> r{result_for(a, "gone", 1'000)};
+  auto st = s.finish(r, 1'000, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->deleted_hooks, std::vector<std::string>{"hook_a"});
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hooks WHERE id = 'hook_a'"), 0);
+  EXPECT_EQ(h.outbox_status("e1", "hook_a"), "cancelled");
+  EXPECT_EQ(h.outbox_status("e2", "hook_a"), "cancelled");
+  EXPECT_EQ(h.outbox_status("e3", "hook_b"), "in_flight");
+}
+
+TEST(outbox_store, a_hook_failing_for_disable_after_is_disabled_and_its_rows_wait) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call2", "hook_a");
+  h.exec("UPDATE hooks SET failing_since_ms = 1000 WHERE id = 'hook_a'");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000 + three_days - 1, lease, 1);
+  ASSERT_EQ(c.size(), 1u);
+  std::vector<delivery_result> r{result_for(c[0], "retry", 1'000 + three_days - 1, 1'000 + three_days + 10)};
+  EXPECT_TRUE(s.finish(r, 1'000 + three_days - 1, three_days)->disabled_hooks.empty());
+  auto c2 = *s.claim(1'000 + three_days, lease, 1);
+  ASSERT_EQ(c2.size(), 1u);
+  std::vector<delivery_result> r2{result_for(c2[0], "retry", 1'000 + three_days, 1'000 + three_days + 10)};
+  auto st = s.finish(r2, 1'000 + three_days, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->disabled_hooks, std::vector<std::string>{"hook_a"});
+  EXPECT_EQ(h.text("SELECT status FROM hooks WHERE id = 'hook_a'"), "disabled");
+  EXPECT_NE(h.text("SELECT disabled_reason FROM hooks WHERE id = 'hook_a'").value_or("").find("disable_after"),
+            std::string::npos);
+  // Disabled: nothing is claimed, nothing is due; re-enabling (the API) makes them due again.
+  EXPECT_TRUE(s.claim(1'000 + 10 * three_days, lease, 100)->empty());
+  EXPECT_EQ(*s.next_due_ms(), std::nullopt);
+  h.exec("UPDATE hooks SET status = 'active', failing_since_ms = NULL WHERE id = 'hook_a'");
+  EXPECT_EQ(s.claim(1'000 + 10 * three_days, lease, 100)->size(), 2u);
+}
+
+TEST(outbox_store, resume_in_flight_after_a_crash_keeps_the_event_id) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_event("e1", "call1", "hook_a");
+  {
+    outbox_store s(h.db());
+    ASSERT_EQ(s.claim(1'000, lease, 100)->size(), 1u);
+  }
+  h.reopen();  // the daemon died mid-attempt
+  outbox_store s(h.db());
+  EXPECT_TRUE(s.claim(2'000, lease, 100)->empty());
+  EXPECT_EQ(*s.resume_in_flight(2'000), 1);
+  auto c = *s.claim(2'000, lease, 100);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].event_id, "e1");
+  EXPECT_EQ(c[0].attempts, 0);
+}
+
+TEST(outbox_store, skip_leaves_saturated_destinations_alone) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call2", "hook_b");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100, {"hook:hook_a"});
+  EXPECT_EQ(events_of(c), std::vector<std::string>{"e2"});
+}
+
+TEST(outbox_store, a_row_cancelled_meanwhile_is_not_resurrected) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_event("e1", "call1", "hook_a");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  // The API deleted the hook while the attempt was in flight (cancels rows, deletes the hook).
+  h.exec("UPDATE outbox SET status = 'cancelled' WHERE destination = 'hook:hook_a'");
+  h.exec("DELETE FROM hooks WHERE id = 'hook_a'");
+  std::vector<delivery_result> r{result_for(c[0], "retry", 1'000, 5'000)};
+  auto st = s.finish(r, 1'000, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->finished, 0u);
+  EXPECT_EQ(h.outbox_status("e1", "hook_a"), "cancelled");
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 0);
+}
+
+TEST(outbox_store, prune_deletes_old_attempts_only) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.exec("INSERT INTO hook_deliveries (hook_id, event_id, attempt, attempted_at_ms, duration_ms, outcome) VALUES "
+         "('hook_a', 'e1', 1, 100, 1, 'delivered'), ('hook_a', 'e2', 1, 5000, 1, 'delivered')");
+  outbox_store s(h.db());
+  EXPECT_EQ(*s.prune_deliveries(1'000), 1);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 1);
+}
+
+}  // namespace
+}  // namespace kazoo_bridge::store
