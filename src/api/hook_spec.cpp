@@ -3,10 +3,9 @@
 
 #include <array>
 
-#include <boost/asio/ip/address.hpp>
-
 #include <kazoo_bridge/calls/lifecycle.hpp>
 #include <kazoo_bridge/common/time.hpp>
+#include <kazoo_bridge/net/target_check.hpp>
 #include <kazoo_bridge/net/url.hpp>
 
 namespace kazoo_bridge::api {
@@ -21,23 +20,6 @@ hook_spec_result refuse(std::string error, std::string description) {
   return hook_spec_result{std::nullopt, std::move(error), std::move(description)};
 }
 
-bool private_v4(const asio::ip::address_v4& a) {
-  const auto b = a.to_bytes();
-  return a.is_loopback() || a.is_unspecified() || a.is_multicast() || b[0] == 0 || b[0] == 10 ||
-         (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
-         (b[0] == 100 && (b[1] & 0xC0) == 64) ||  // RFC 6598 shared address space
-         a == asio::ip::address_v4::broadcast();
-}
-
-bool private_ip(const asio::ip::address& a) {
-  if (a.is_v4()) return private_v4(a.to_v4());
-  const auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) return private_v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
-  const auto b = v6.to_bytes();
-  return v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_link_local() ||
-         (b[0] & 0xFE) == 0xFC;  // RFC 4193 unique local fc00::/7
-}
-
 std::optional<std::string> optional_string(const json& f, const char* key) {
   auto it = f.find(key);
   if (it == f.end() || !it->is_string()) return std::nullopt;
@@ -49,21 +31,10 @@ std::optional<std::string> optional_string(const json& f, const char* key) {
 std::string target_problem(std::string_view url, bool allow_private) {
   if (url.empty()) return "target_url is empty";
   if (url.size() > max_target_length) return "target_url is longer than 2048 characters";
-  auto u = net::parse_url(url);
-  if (!u) {
-    return "target_url must be an absolute http:// or https:// URL without user:password@, spaces or control "
-           "characters";
-  }
-  if (u->scheme != "http" && u->scheme != "https") return "target_url must use http:// or https://";
-  if (allow_private) return {};
-  if (u->host == "localhost" || u->host.ends_with(".localhost")) return "target_url points to this machine";
-  if (u->host_is_ip()) {
-    error_code ec;
-    auto a = asio::ip::make_address(u->host, ec);
-    if (!ec && private_ip(a)) {
-      return "target_url points to a loopback, private, link-local or multicast address; hooks are delivered "
-             "over the internet only";
-    }
+  // The address rule is net's, the one hook_client applies again after DNS at connect time.
+  std::string reason;
+  if (auto ok = net::check_target_url(url, allow_private, reason); !ok) {
+    return reason.empty() ? "target_url is not an allowed http(s) URL" : reason;
   }
   return {};
 }

@@ -18,6 +18,7 @@
 #include <kazoo_bridge/net/http_client.hpp>
 #include <kazoo_bridge/net/http_server.hpp>
 #include <kazoo_bridge/net/router.hpp>
+#include <kazoo_bridge/delivery/engine.hpp>
 #include <kazoo_bridge/net/tls.hpp>
 #include <kazoo_bridge/store/call_history.hpp>
 #include <kazoo_bridge/store/committer.hpp>
@@ -85,9 +86,22 @@ oauth::service_options oauth_options(const config::config& cfg) {
   return so;
 }
 
+// [hooks] as the delivery engine takes it (the keys are validated by config, so the schedule parses).
+delivery::engine_options delivery_options_of(const config::hooks_config& h) {
+  delivery::engine_options o;
+  o.timeout = h.timeout;
+  o.rate_per_host = static_cast<double>(h.rate_per_host);
+  o.concurrency_per_host = h.concurrency_per_host;
+  o.retry_schedule = config::parse_retry_schedule(h.retry_schedule_s).value_or(delivery::default_retry_schedule());
+  o.disable_after = h.disable_after;
+  o.max_response_bytes = h.max_response_bytes;
+  o.allow_private_targets = h.allow_private_targets;
+  return o;
+}
+
 struct application::impl {
   config::config cfg;
-  std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls, log_oauth;
+  std::shared_ptr<spdlog::logger> log_app, log_ingest, log_store, log_api, log_calls, log_oauth, log_delivery;
 
   asio::io_context ioc{1};
   asio::thread_pool db_pool{1};
@@ -110,9 +124,11 @@ struct application::impl {
   std::unique_ptr<oauth::service> oauth;
   std::unique_ptr<store::hook_store> hook_store;  // on db's connection, used on the DB thread only
   delivery::subscription_index subscriptions;     // I/O thread: the pipeline's fan-out, the API's changes
-  /// New outbox rows may be due (a commit that queued some, a replay, a re-enable). A no-op until the
-  /// delivery engine is wired: then [this] { engine->notify(); }.
-  std::function<void()> wake_delivery = [] {};
+  std::unique_ptr<delivery::engine> deliveries;  // REST hook deliveries from the outbox
+  /// New outbox rows may be due (a commit that queued some, a replay, a re-enable).
+  void wake_delivery() {
+    if (deliveries) deliveries->notify();
+  }
   std::unique_ptr<kazoo::crossbar_client> dial_crossbar;  // click-to-call, logged under "api"
   net::router router;
   std::unique_ptr<net::http_server> server;
@@ -120,7 +136,8 @@ struct application::impl {
   asio::steady_timer fallback_timer{ioc};
   asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
 
-  bool ingest_running = false, pipeline_running = false, committer_running = false, server_running = false;
+  bool ingest_running = false, pipeline_running = false, committer_running = false, server_running = false,
+       delivery_running = false;
   bool stopping = false;
 
   impl(config::config c, const log_factory& logs)
@@ -131,6 +148,7 @@ struct application::impl {
         log_api(logs.get("api")),
         log_calls(logs.get("calls")),
         log_oauth(logs.get("oauth")),
+        log_delivery(logs.get("delivery")),
         tracker(calls::tracker_options{.include_internal_calls = cfg.kazoo.include_internal_calls,
                                        .stale_call_timeout_ms = cfg.kazoo.stale_call_timeout.count()}) {}
 
@@ -162,6 +180,7 @@ struct application::impl {
     });
     watchdog_timer.cancel();
     if (server) server->stop();          // no new work
+    if (deliveries) deliveries->stop();  // attempts in flight finish; the rest waits in the outbox
     if (directory) directory->stop();
     if (ingest) ingest->stop();          // stop reading Kazoo
     co_await wait_until_false(ex, &ingest_running);
@@ -169,6 +188,7 @@ struct application::impl {
     co_await wait_until_false(ex, &pipeline_running);
     if (committer) committer->stop();    // commit what was tracked
     co_await wait_until_false(ex, &committer_running);
+    co_await wait_until_false(ex, &delivery_running);
     co_await wait_until_false(ex, &server_running);
     fallback_timer.cancel();
     signals.cancel();
@@ -274,6 +294,11 @@ struct application::impl {
       throw std::runtime_error("cannot read the hook subscriptions: " + active.error().message());
     }
     pipe->subscriptions = &subscriptions;
+    deliveries = std::make_unique<delivery::engine>(ex, db_pool, *db, delivery_options_of(cfg.hooks), metrics,
+                                                    log_delivery, client_tls);
+    // Delivery deleted (410) or disabled (failing too long) a hook: the fan-out stops matching it.
+    deliveries->on_hook_deleted = [this](const std::string& id) { subscriptions.erase(id); };
+    deliveries->on_hook_disabled = [this](const std::string& id) { subscriptions.set_active(id, false); };
     committer->on_committed = [this](const store::commit_stats& st) {
       if (st.outbox_inserted > 0) wake_delivery();
     };
@@ -341,12 +366,13 @@ struct application::impl {
     if (hooks.on_listening) hooks.on_listening(*ep);
 
     spawn_logged(ex, tracked(committer->run(), &committer_running), "store-committer", log_store);
+    spawn_logged(ex, tracked(deliveries->run(), &delivery_running), "delivery", log_delivery);
     spawn_logged(ex, tracked(pipe->run(), &pipeline_running), "pipeline", log_calls);
     spawn_logged(ex, pipe->run_ticks(), "tracker-ticks", log_calls);
     spawn_logged(ex, tracked(ingest->run(), &ingest_running), "kazoo-ingest", log_ingest);
     spawn_logged(ex, directory->run(), "kazoo-directory", log_ingest);
     spawn_logged(ex, tracked(server->run(), &server_running), "http-server", log_api);
-    committer_running = pipeline_running = ingest_running = server_running = true;
+    committer_running = pipeline_running = ingest_running = server_running = delivery_running = true;
     if (auto wd = sd_watchdog_interval()) spawn_logged(ex, watchdog(*wd), "watchdog", log_app);
     sd_notify("READY=1");
   }
