@@ -76,12 +76,17 @@ const makeCallTrigger = ({ key, event, noun = 'Call', label, description }) => {
     return itemsOf(bundle.cleanedRequest).filter((p) => p.type === event);
   };
 
-  const performList = async (z) => {
+  const performList = async (z, bundle) => {
     const response = await z.request({
       url: api.url('/api/v1/events'),
       params: { type: event, limit: 3 },
     });
-    return response.data.data;
+    const events = response.data.data;
+    // The sample should look like what this Zap will get; the events route has no direction filter, so
+    // the Direction input is applied here (a sample of another direction beats no sample at all).
+    const direction = bundle.inputData && bundle.inputData.direction;
+    const matching = direction ? events.filter((e) => e.direction === direction) : events;
+    return matching.length > 0 ? matching : events;
   };
 
   return {
