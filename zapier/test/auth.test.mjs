@@ -4,15 +4,25 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { ACME, App, Workdir, apiGet, appTester, connect, startStack, user, zapier } from './support.mjs';
+import { ACME, App, SecretLedger, Workdir, apiGet, appTester, connect as connectAs, startStack, user, zapier } from './support.mjs';
 
 let wd, stack;
+const ledger = new SecretLedger();
+/** Every connection's tokens go to the ledger: the daemon's log must hold none of them. */
+const connect = async (...args) => {
+  const c = await connectAs(...args);
+  ledger.addTokens(c.authData);
+  return c;
+};
 const bob = user(ACME, 'bob');
 const alice = user(ACME, 'alice');
 
 before(async () => {
   wd = new Workdir();
   stack = await startStack(wd);
+  ledger.add('client secret', stack.client.client_secret);
+  ledger.add('password', bob.password);
+  ledger.add('password', alice.password);
 });
 
 after(async () => {
@@ -64,7 +74,7 @@ test('an account admin connects with the account scope', () => wd.guard(async ()
 
 test('refreshAccessToken rotates both tokens and the new access token works', () => wd.guard(async () => {
   const { authData } = await connect(stack.bridge, stack.client, bob);
-  const fresh = await appTester(App.authentication.oauth2Config.refreshAccessToken, { authData });
+  const fresh = ledger.addTokens(await appTester(App.authentication.oauth2Config.refreshAccessToken, { authData }));
   assert.notEqual(fresh.access_token, authData.access_token);
   assert.notEqual(fresh.refresh_token, authData.refresh_token);
   assert.deepEqual(fresh.scope.split(' ').sort(), ['calls', 'dial']);
@@ -99,4 +109,12 @@ test('a refresh token that was revoked is refused with the daemon\'s reason', ()
     body: new URLSearchParams({ token: authData.refresh_token, client_id: stack.client.client_id, client_secret: stack.client.client_secret }),
   });
   await assert.rejects(appTester(App.authentication.oauth2Config.refreshAccessToken, { authData }), /invalid_grant/);
+})());
+
+test('the daemon log holds none of the passwords, tokens or the client secret the app handled', () => wd.guard(async () => {
+  await stack.bridge.stop();  // flushed
+  const log = stack.bridge.logText();
+  assert.ok(log.length > 0);
+  assert.ok(ledger.values.size >= 10, `the ledger holds what the suite used (${ledger.values.size})`);
+  assert.deepEqual(ledger.leaksIn(log), []);
 })());

@@ -19,7 +19,7 @@ process.env.KB_E2E_SIM_BIN ??= join(root, 'build/dev/tools/kazoo-sim/kazoo-sim')
 process.env.NODE_ENV = 'test';
 
 const harness = await import('../../tests/js/harness.mjs');
-export const { ACME, GLOBEX, Receiver, Simulator, Workdir, openLogin, submitLogin, user, waitFor } = harness;
+export const { ACME, GLOBEX, Receiver, SecretLedger, Simulator, Workdir, openLogin, submitLogin, user, waitFor } = harness;
 
 const require = createRequire(import.meta.url);
 export const zapier = require('zapier-platform-core');
