@@ -1,5 +1,6 @@
 'use strict';
-// The lifecycle event payload of design.md ("Lifecycle events"): every key is always present (null when
+// The lifecycle event payload of design.md ("Lifecycle events") with the keys docs/events.md ("Payload keys")
+// adds (from_user_id, click_to_call, origin, end_reason, end_detail): every key is always present (null when
 // unknown), so these output fields and the sample below describe every hook body and every
 // GET /api/v1/events item alike.
 
@@ -17,6 +18,7 @@ const outputFields = [
   { key: 'user_id', label: 'User ID' },
   { key: 'user_name', label: 'User Name' },
   { key: 'extension', label: 'Extension' },
+  { key: 'from_user_id', label: 'Calling User ID' },
   { key: 'started_at', label: 'Started At', type: 'datetime' },
   { key: 'answered_at', label: 'Answered At', type: 'datetime' },
   { key: 'ended_at', label: 'Ended At', type: 'datetime' },
@@ -26,6 +28,10 @@ const outputFields = [
   { key: 'recording_url', label: 'Recording URL' },
   { key: 'park_slot', label: 'Park Slot' },
   { key: 'queue_id', label: 'Queue ID' },
+  { key: 'click_to_call', label: 'Click-to-Call Button Call', type: 'boolean' },
+  { key: 'origin', label: 'Originated By' },
+  { key: 'end_reason', label: 'End Reason' },
+  { key: 'end_detail', label: 'End Detail' },
   { key: 'summary', label: 'Summary' },
   { key: 'raw', label: 'Raw Kazoo Events' },
 ];
@@ -50,6 +56,7 @@ const sampleOf = (type) => {
     user_id: '4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c',
     user_name: 'Bob Jones',
     extension: '1002',
+    from_user_id: null,
     started_at: '2026-11-21T10:14:57Z',
     answered_at: answered ? '2026-11-21T10:15:03Z' : null,
     ended_at: ended ? '2026-11-21T10:16:05Z' : null,
@@ -59,6 +66,10 @@ const sampleOf = (type) => {
     recording_url: null,
     park_slot: type === 'call.parked' || type === 'call.retrieved' ? '101' : null,
     queue_id: type === 'call.queue.entered' ? 'a1b2c3d4e5f60718293a4b5c6d7e8f90' : null,
+    click_to_call: false,
+    origin: null,
+    end_reason: ended ? 'hangup' : null,
+    end_detail: null,
     summary: 'Inbound call from +1 555 123 4567 (Jane Roe) to Bob Jones (ext 1002)',
     raw: {},
   };

@@ -77,16 +77,24 @@ const makeCallTrigger = ({ key, event, noun = 'Call', label, description }) => {
   };
 
   const performList = async (z, bundle) => {
+    const input = bundle.inputData || {};
+    // GET /api/v1/events shows everything the token may see: an admin's token (scope `account`) sees the
+    // whole account even for a "My calls" trigger, and the route has no direction filter. The sample should
+    // look like what this Zap will get, so those two inputs are applied here, on a larger page.
+    const seesAccount = ((bundle.authData && bundle.authData.scope) || '').split(/[ ,]+/).includes('account');
+    const ownOnly = (input.scope || 'user') === 'user' && seesAccount;
+    const narrow = ownOnly || Boolean(input.direction);
     const response = await z.request({
       url: api.url('/api/v1/events'),
-      params: { type: event, limit: 3 },
+      params: { type: event, limit: narrow ? 50 : 3 },
     });
     const events = response.data.data;
-    // The sample should look like what this Zap will get; the events route has no direction filter, so
-    // the Direction input is applied here (a sample of another direction beats no sample at all).
-    const direction = bundle.inputData && bundle.inputData.direction;
-    const matching = direction ? events.filter((e) => e.direction === direction) : events;
-    return matching.length > 0 ? matching : events;
+    if (!narrow) return events;
+    const me = ownOnly ? (await z.request({ url: api.url('/api/v1/me') })).data.id : undefined;
+    const matching = events.filter((e) =>
+      (!input.direction || e.direction === input.direction) && (!me || e.user_id === me || e.from_user_id === me));
+    // A sample of someone else's call beats no sample at all (the editor needs one to map fields).
+    return (matching.length > 0 ? matching : events).slice(0, 3);
   };
 
   return {
