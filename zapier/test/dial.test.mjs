@@ -10,8 +10,8 @@ import { ACME, App, Workdir, apiGet, appTester, connect, startStack, user, waitF
 let wd, stack, bob, dialled;
 const NUMBER = '+15557654321';
 const callPhone = App.creates.call_phone.operation.perform;
-// The dialled call as the daemon reports it: by the call id the action returned, else by the number.
-const isDialled = (c) => c.call_id === dialled.call_id || [c.to_number, c.from_number].includes(NUMBER);
+// The dialled call as the daemon reports it: the call id the action returned is the call's id.
+const isDialled = (c) => c.call_id === dialled.call_id;
 
 before(async () => {
   wd = new Workdir();
@@ -34,7 +34,9 @@ test('the action dials: originating at once, then the call is in the history as 
   const call = await waitFor(async () => (await apiGet(stack.bridge, bob, '/api/v1/calls?limit=20')).json?.data?.find(isDialled),
     { what: 'the dialled call in GET /api/v1/calls' });
   assert.equal(call.direction, 'outbound');
-  assert.equal(call.user_id, user(ACME, 'bob').id);
+  assert.equal(call.origin, 'quickcall');
+  assert.equal(call.from_user_id, user(ACME, 'bob').id);
+  assert.equal(call.to_number, NUMBER);
 })());
 
 test('the dialled call appears in the New Call trigger sample (performList)', () => wd.guard(async () => {
@@ -43,6 +45,7 @@ test('the dialled call appears in the New Call trigger sample (performList)', ()
     (await appTester(App.triggers.new_call.operation.performList, { authData: bob, inputData: {} })).find(isDialled),
   { what: 'the dialled call among the call.started events' });
   assert.equal(item.type, 'call.started');
+  assert.equal(item.origin, 'quickcall');
 })());
 
 test("a number that is not one is refused with the daemon's reason", () => wd.guard(async () => {
