@@ -57,7 +57,7 @@ const makeCallTrigger = ({ key, event, noun = 'Call', label, description }) => {
     if (response.status === 204 || response.status === 200 || response.status === 404) {
       return { id, deleted: true };
     }
-    if (response.status === 401) throw new z.errors.RefreshAuthError('the access token expired');
+    // (A 401 never gets here: autoRefresh's middleware has already thrown RefreshAuthError.)
     response.skipThrowForStatus = false;
     api.explainErrors(response, z);
     response.throwForStatus();
