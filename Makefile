@@ -10,9 +10,10 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config make git ca-certificates openss
 # Node.js and npm for the JavaScript e2e tests (tests/js): Debian's nodejs + npm, unless the machine already has
 # `node` and `npm` commands (e.g. a NodeSource nodejs, which bundles npm and conflicts with Debian's npm package).
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
-# npm packages of tests/js (exact versions in package-lock.json, from registry.npmjs.org); npm writes
-# node_modules/.package-lock.json on every install, so it is older than the lock when the lock changed.
-JS_DEPS := tests/js/node_modules/.package-lock.json
+# npm packages of tests/js and of the Zapier app in zapier/ (exact versions in each package-lock.json, from
+# registry.npmjs.org); npm writes node_modules/.package-lock.json on every install, so it is older than the
+# lock when the lock changed.
+JS_DEPS := tests/js/node_modules/.package-lock.json zapier/node_modules/.package-lock.json
 
 BUILD_DEV := build/dev
 BIN := $(BUILD_DEV)/src/kazoo-bridge
@@ -51,8 +52,12 @@ test-asan: bootstrap js-deps
 
 js-deps: bootstrap $(JS_DEPS)
 
-$(JS_DEPS): tests/js/package-lock.json tests/js/package.json
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json tests/js/package.json
 	npm ci --prefix tests/js --no-audit --no-fund
+	@touch $@
+
+zapier/node_modules/.package-lock.json: zapier/package-lock.json zapier/package.json
+	npm ci --prefix zapier --no-audit --no-fund
 	@touch $@
 
 ci: test test-asan
