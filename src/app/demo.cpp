@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <random>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -16,8 +18,12 @@
 #include <kazoo_bridge/app/cli.hpp>
 #include <kazoo_bridge/common/log.hpp>
 #include <kazoo_bridge/common/time.hpp>
+#include <kazoo_bridge/delivery/signature.hpp>
+#include <kazoo_bridge/store/database.hpp>
+#include <kazoo_bridge/store/hook_store.hpp>
 
 #include "app/child_process.hpp"
+#include "app/demo_receiver.hpp"
 
 namespace kazoo_bridge::app {
 namespace {
@@ -41,6 +47,35 @@ const char* colour_for(const std::string& type, bool tty) {
   return "\033[36m";
 }
 
+// A REST hook to the demo's receiver for every event of the simulator's account, as a Zap on "all users'
+// calls" would create through POST /api/v1/hooks; written before the daemon starts, which loads it.
+void subscribe_receiver(const std::string& database, const std::string& account_id, const std::string& url,
+                        const std::string& secret) {
+  std::string reason;
+  auto db = store::database::open({.path = database, .synchronous = "normal", .busy_timeout = {},
+                                   .background_checkpoint_pages = 0},
+                                  reason);
+  if (!db) throw std::runtime_error("cannot create the demo database: " + reason);
+  store::hook_store hooks(**db);
+  store::hook_row h;
+  h.id = "hook_demo";
+  h.account_id = account_id;
+  h.user_id = "demo";
+  h.target_url = url;
+  h.event = "*";
+  h.scope = "account";
+  h.secret = secret;
+  h.created_at_ms = h.updated_at_ms = now_unix_ms();
+  if (auto ec = hooks.create(h)) throw std::runtime_error("cannot subscribe the demo hook receiver: " + ec.message());
+}
+
+std::string demo_secret() {
+  std::random_device rd;
+  std::string key(32, '\0');
+  for (auto& ch : key) ch = static_cast<char>(rd() & 0xFF);
+  return "whsec_" + delivery::base64_encode(key);
+}
+
 }  // namespace
 
 int run_demo(const cli_args& a) {
@@ -60,6 +95,18 @@ int run_demo(const cli_args& a) {
     throw std::runtime_error("kazoo-sim printed an unexpected start line: " + *line);
   }
 
+  // Terminal lines come from two threads (the daemon's events, the receiver's deliveries).
+  std::mutex out_mutex;
+  auto print = [&out_mutex](const std::string& text) {
+    std::lock_guard lock(out_mutex);
+    std::cout << text << "\n" << std::flush;
+  };
+  const auto secret = demo_secret();
+  demo_receiver receiver(secret, [&print, tty](const std::string& text) {
+    print(std::string(tty ? "\033[35m" : "") + text + (tty ? "\033[0m" : ""));
+  });
+  subscribe_receiver((dir / "demo.db").string(), info.value("account_id", std::string{}), receiver.url(), secret);
+
   auto config_file = (dir / "demo.toml").string();
   {
     std::ofstream f(config_file);
@@ -69,6 +116,7 @@ int run_demo(const cli_args& a) {
       << "[kazoo]\napi_url = \"" << info["api_url"].get<std::string>() << "\"\n"
       << "websocket_url = \"" << info["ws_url"].get<std::string>() << "\"\n"
       << "api_key = \"" << info["api_key"].get<std::string>() << "\"\n\n"
+      << "[hooks]\n# the demo's hook receiver listens on 127.0.0.1\nallow_private_targets = true\n\n"
       << "[log]\nlevel = \"warn\"\n";
   }
   auto loaded = config::load_file(config_file, {});
@@ -81,7 +129,10 @@ int run_demo(const cli_args& a) {
   application app(loaded.cfg, logs);
   const auto self = (fs::path(executable_dir()) / "kazoo-bridge").string();
   app.hooks.on_listening = [&](const tcp::endpoint& ep) {
-    std::cout << "kazoo-bridge demo: the Kazoo simulator plays calls; each lifecycle event prints below.\n"
+    std::lock_guard lock(out_mutex);
+    std::cout << "kazoo-bridge demo: the Kazoo simulator plays calls; each lifecycle event prints below,\n"
+              << "  and each delivery to a local REST hook receiver subscribed to every event (as a Zap\n"
+              << "  would be), with its Standard Webhooks signature checked (" << receiver.url() << ").\n"
               << "  API:      http://127.0.0.1:" << ep.port() << "  (try /readyz and /metrics)\n"
               << "  Database: " << (dir / "demo.db").string() << "\n"
               << "  See the calls in another terminal:\n"
@@ -90,11 +141,10 @@ int run_demo(const cli_args& a) {
               << "  Ctrl-C stops the demo.\n\n"
               << std::flush;
   };
-  app.hooks.on_event = [tty](const calls::lifecycle_event& e) {
+  app.hooks.on_event = [tty, &print](const calls::lifecycle_event& e) {
     auto summary = e.payload.value("summary", std::string{});
-    std::cout << format_iso8601(e.occurred_at_ms).substr(11, 8) << "  " << colour_for(e.type, tty)
-              << fmt::format("{:<20}", e.type) << (tty ? "\033[0m" : "") << "  " << summary << "\n"
-              << std::flush;
+    print(format_iso8601(e.occurred_at_ms).substr(11, 8) + "  " + colour_for(e.type, tty) +
+          fmt::format("{:<20}", e.type) + (tty ? "\033[0m" : "") + "  " + summary);
   };
   int rc = app.run();
   sim->terminate(3000);
