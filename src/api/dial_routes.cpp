@@ -13,6 +13,8 @@
 #include <kazoo_bridge/common/time.hpp>
 #include <kazoo_bridge/net/http_response.hpp>
 
+#include "api/bearer_guard.hpp"
+
 namespace kazoo_bridge::api {
 namespace http = net::http;
 
@@ -69,25 +71,16 @@ struct dial_state {
 };
 using state_ptr = std::shared_ptr<dial_state>;
 
-// What the handler needs of the request, copied before the first co_await (style guide B.3).
-struct request_meta {
-  unsigned version = 11;
-  bool keep_alive = true;
-  std::size_t authorization_count = 0;
-  std::optional<std::string> authorization;
-  bool token_in_query = false;
+// What the handler needs of the request, copied before the first co_await (style guide B.3): the
+// bearer gate's part (bearer_guard.hpp, shared with the other /api/v1 routes) and the body.
+struct request_meta : detail::bearer_request {
   std::string content_type;
   std::string body;
 };
 
 request_meta meta_of(const net::request_context& ctx) {
   request_meta m;
-  m.version = ctx.req.version();
-  m.keep_alive = ctx.req.keep_alive();
-  m.authorization_count = ctx.req.count(http::field::authorization);
-  if (auto it = ctx.req.find(http::field::authorization); it != ctx.req.end())
-    m.authorization = std::string(it->value());
-  m.token_in_query = ctx.query().contains("access_token");
+  static_cast<detail::bearer_request&>(m) = detail::bearer_request_of(ctx);
   if (auto it = ctx.req.find(http::field::content_type); it != ctx.req.end())
     m.content_type = std::string(it->value());
   m.body = ctx.req.body();
@@ -96,18 +89,13 @@ request_meta meta_of(const net::request_context& ctx) {
 
 net::response reply(const request_meta& m, http::status s, std::string code,
                     std::string description) {
-  auto res =
-      net::error_response(s, std::move(code), std::move(description), m.version, m.keep_alive);
-  res.set(http::field::cache_control, "no-store");
-  return res;
+  return detail::api_error(m, s, std::move(code), std::move(description));
 }
 
 net::response challenge(const request_meta& m, const dial_state& st, http::status s,
                         std::string code, std::string description, bearer_challenge c) {
-  auto res = reply(m, s, std::move(code), std::move(description));
-  c.realm = st.deps.options.realm;
-  res.set(http::field::www_authenticate, www_authenticate(c));
-  return res;
+  return detail::api_challenge(m, st.deps.options.realm, s, std::move(code), std::move(description),
+                               std::move(c));
 }
 
 net::response retry_later(const request_meta& m, http::status s, std::string code,
@@ -117,63 +105,11 @@ net::response retry_later(const request_meta& m, http::status s, std::string cod
   return res;
 }
 
-// The bearer checks of every /api/v1 route (RFC 6750 §2.1, §3), answered like v1_routes.cpp does.
-struct auth_outcome {
-  std::optional<caller> who;
-  std::optional<net::response> refusal;
-};
+using detail::auth_outcome;
 
 awaitable<auth_outcome> authenticate(state_ptr st, request_meta m) {
-  auto refuse = [&](http::status s, std::string code, std::string desc, bearer_challenge c) {
-    return auth_outcome{std::nullopt,
-                        challenge(m, *st, s, std::move(code), std::move(desc), std::move(c))};
-  };
-  if (m.token_in_query) {
-    co_return refuse(http::status::bad_request, "invalid_request",
-                     "the access token must be sent in the Authorization header, not in the URL",
-                     {.realm = {},
-                      .error = "invalid_request",
-                      .error_description = "access_token in the query string is not accepted",
-                      .scope = {}});
-  }
-  if (m.authorization_count > 1) {
-    co_return refuse(http::status::bad_request, "invalid_request",
-                     "more than one Authorization header",
-                     {.realm = {},
-                      .error = "invalid_request",
-                      .error_description = "more than one Authorization header",
-                      .scope = {}});
-  }
-  auto parsed = parse_authorization(m.authorization);
-  if (parsed.kind == authorization_kind::none || parsed.kind == authorization_kind::other) {
-    co_return refuse(http::status::unauthorized, "unauthorized",
-                     "an access token is required: Authorization: Bearer <token>", {});
-  }
-  if (parsed.kind == authorization_kind::malformed) {
-    co_return refuse(http::status::bad_request, "invalid_request",
-                     "the Authorization header is not \"Bearer <token>\" (RFC 6750 §2.1)",
-                     {.realm = {},
-                      .error = "invalid_request",
-                      .error_description = "malformed Bearer credentials",
-                      .scope = {}});
-  }
-  auto who = co_await st->deps.authenticate(std::move(parsed.token));
-  if (!who) {
-    st->deps.log->warn("cannot check an access token now ec={}", who.error().message());
-    co_return auth_outcome{
-        std::nullopt, retry_later(m, http::status::service_unavailable, "temporarily_unavailable",
-                                  "the access token cannot be checked now; retry later",
-                                  st->deps.options.retry_after.count())};
-  }
-  if (!*who) {
-    co_return refuse(http::status::unauthorized, "invalid_token",
-                     "the access token is unknown, expired or revoked",
-                     {.realm = {},
-                      .error = "invalid_token",
-                      .error_description = "the access token is unknown, expired or revoked",
-                      .scope = {}});
-  }
-  co_return auth_outcome{std::move(**who), std::nullopt};
+  return detail::authenticate_bearer(st->deps.authenticate, std::move(m),
+                                     {st->deps.options.realm, st->deps.options.retry_after, st->deps.log});
 }
 
 struct dial_body {

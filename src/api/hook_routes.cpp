@@ -15,6 +15,8 @@
 #include <kazoo_bridge/net/url.hpp>
 #include <kazoo_bridge/oauth/crypto.hpp>
 
+#include "api/bearer_guard.hpp"
+
 namespace kazoo_bridge::api {
 namespace http = net::http;
 namespace {
@@ -26,12 +28,9 @@ constexpr std::size_t default_deliveries = 20, max_deliveries = 100;
 constexpr std::size_t default_events = 3, max_events = 100;
 
 // What a handler needs of the request before its first co_await (coroutines take everything by
-// value, style guide B.3). The bearer handling below mirrors v1_routes.cpp exactly (same answers).
-struct request_meta {
-  unsigned version = 11;
-  bool keep_alive = true;
-  std::size_t authorization_count = 0;
-  std::optional<std::string> authorization;
+// value, style guide B.3): the bearer gate's part (bearer_guard.hpp, shared with v1_routes.cpp) and
+// the rest of the request.
+struct request_meta : detail::bearer_request {
   std::vector<std::pair<std::string, std::string>> query;
   std::string body;
   std::string id;  // the {id} path parameter
@@ -39,12 +38,7 @@ struct request_meta {
 
 request_meta meta_of(const net::request_context& ctx) {
   request_meta m;
-  m.version = ctx.req.version();
-  m.keep_alive = ctx.req.keep_alive();
-  m.authorization_count = ctx.req.count(http::field::authorization);
-  if (auto it = ctx.req.find(http::field::authorization); it != ctx.req.end()) {
-    m.authorization = std::string(it->value());
-  }
+  static_cast<detail::bearer_request&>(m) = detail::bearer_request_of(ctx);
   std::string_view t{ctx.req.target().data(), ctx.req.target().size()};
   if (auto q = t.find('?'); q != std::string_view::npos) m.query = net::parse_query_list(t.substr(q + 1));
   m.body = ctx.req.body();
@@ -59,7 +53,7 @@ net::response finish(net::response res) {
 }
 
 net::response error(const request_meta& m, http::status s, std::string code, std::string description) {
-  return finish(net::error_response(s, std::move(code), std::move(description), m.version, m.keep_alive));
+  return detail::api_error(m, s, std::move(code), std::move(description));
 }
 
 net::response ok_json(const request_meta& m, http::status s, const json& body) {
@@ -68,17 +62,11 @@ net::response ok_json(const request_meta& m, http::status s, const json& body) {
 
 net::response challenge(const request_meta& m, const hook_deps& d, http::status s, std::string code,
                         std::string description, bearer_challenge c) {
-  auto res = error(m, s, std::move(code), std::move(description));
-  c.realm = d.options.realm;
-  if (c.error.empty()) c.error_description.clear();  // RFC 6750 §3.1: no details without an error code
-  res.set(http::field::www_authenticate, www_authenticate(c));
-  return res;
+  return detail::api_challenge(m, d.options.realm, s, std::move(code), std::move(description), std::move(c));
 }
 
 net::response unavailable(const request_meta& m, const hook_deps& d, std::string description) {
-  auto res = error(m, http::status::service_unavailable, "temporarily_unavailable", std::move(description));
-  res.set(http::field::retry_after, std::to_string(d.options.retry_after.count()));
-  return res;
+  return detail::api_unavailable(m, d.options.retry_after, std::move(description));
 }
 
 net::response not_found(const request_meta& m) {
@@ -91,66 +79,21 @@ net::response insufficient_scope(const request_meta& m, const hook_deps& d, cons
                    {.realm = {}, .error = "insufficient_scope", .error_description = why, .scope = scope});
 }
 
-struct auth_outcome {
-  std::optional<caller> who;
-  std::optional<net::response> refusal;
-};
+using detail::auth_outcome;
 
-// RFC 6750: the token comes in the Authorization header only; then the caller needs `calls` (or
-// `account` as an account administrator): visibility_of(), as for GET /api/v1/calls.
+// The bearer gate, then the caller needs `calls` (or `account` as an account administrator):
+// visibility_of(), as for GET /api/v1/calls.
 awaitable<auth_outcome> authenticate(deps_ptr d, request_meta m) {
-  const bool token_in_query =
-      std::any_of(m.query.begin(), m.query.end(), [](const auto& kv) { return kv.first == "access_token"; });
-  if (token_in_query) {
-    co_return auth_outcome{std::nullopt,
-                           challenge(m, *d, http::status::bad_request, "invalid_request",
-                                     "the access token must be sent in the Authorization header, not in the URL",
-                                     {.realm = {}, .error = "invalid_request",
-                                      .error_description = "access_token in the query string is not accepted",
-                                      .scope = {}})};
-  }
-  if (m.authorization_count > 1) {
-    co_return auth_outcome{std::nullopt, challenge(m, *d, http::status::bad_request, "invalid_request",
-                                                   "more than one Authorization header",
-                                                   {.realm = {}, .error = "invalid_request",
-                                                    .error_description = "more than one Authorization header",
-                                                    .scope = {}})};
-  }
-  auto parsed = parse_authorization(m.authorization);
-  switch (parsed.kind) {
-    case authorization_kind::none:
-    case authorization_kind::other:
-      co_return auth_outcome{std::nullopt,
-                             challenge(m, *d, http::status::unauthorized, "unauthorized",
-                                       "an access token is required: Authorization: Bearer <token>", {})};
-    case authorization_kind::malformed:
-      co_return auth_outcome{std::nullopt,
-                             challenge(m, *d, http::status::bad_request, "invalid_request",
-                                       "the Authorization header is not \"Bearer <token>\" (RFC 6750 §2.1)",
-                                       {.realm = {}, .error = "invalid_request",
-                                        .error_description = "malformed Bearer credentials", .scope = {}})};
-    case authorization_kind::bearer:
-      break;
-  }
-  auto who = co_await d->authenticate(std::move(parsed.token));
-  if (!who) {
-    d->log->warn("cannot check an access token now ec={}", who.error().message());
-    co_return auth_outcome{std::nullopt, unavailable(m, *d, "the access token cannot be checked now; retry later")};
-  }
-  if (!*who) {
-    co_return auth_outcome{std::nullopt,
-                           challenge(m, *d, http::status::unauthorized, "invalid_token",
-                                     "the access token is unknown, expired or revoked",
-                                     {.realm = {}, .error = "invalid_token",
-                                      .error_description = "the access token is unknown, expired or revoked",
-                                      .scope = {}})};
-  }
-  if (!visibility_of(**who)) {
+  detail::gate_options options{d->options.realm, d->options.retry_after, d->log};
+  detail::bearer_request request = m;
+  auto gate = co_await detail::authenticate_bearer(d->authenticate, std::move(request), std::move(options));
+  if (!gate.who) co_return gate;
+  if (!visibility_of(*gate.who)) {
     co_return auth_outcome{std::nullopt, insufficient_scope(m, *d, "calls",
                                                             "hooks and events need the calls scope (or account, "
                                                             "for an account administrator)")};
   }
-  co_return auth_outcome{std::move(**who), std::nullopt};
+  co_return gate;
 }
 
 // Who may see a hook: its owner, and an account administrator with the `account` scope for every

@@ -14,6 +14,8 @@
 #include <kazoo_bridge/net/http_response.hpp>
 #include <kazoo_bridge/net/url.hpp>
 
+#include "api/bearer_guard.hpp"
+
 namespace kazoo_bridge::api {
 namespace http = net::http;
 
@@ -31,24 +33,15 @@ namespace {
 
 using deps_ptr = std::shared_ptr<const v1_deps>;
 
-// What a handler needs of the request before its first co_await, copied out of the context (the
-// coroutines take everything by value, style guide B.3).
-struct request_meta {
-  unsigned version = 11;
-  bool keep_alive = true;
-  std::size_t authorization_count = 0;
-  std::optional<std::string> authorization;
+// What a handler needs of the request before its first co_await (the coroutines take everything by
+// value, style guide B.3): the bearer gate's part (bearer_guard.hpp) and the query.
+struct request_meta : detail::bearer_request {
   std::vector<std::pair<std::string, std::string>> query;
 };
 
 request_meta meta_of(const net::request_context& ctx) {
   request_meta m;
-  m.version = ctx.req.version();
-  m.keep_alive = ctx.req.keep_alive();
-  m.authorization_count = ctx.req.count(http::field::authorization);
-  if (auto it = ctx.req.find(http::field::authorization); it != ctx.req.end()) {
-    m.authorization = std::string(it->value());
-  }
+  static_cast<detail::bearer_request&>(m) = detail::bearer_request_of(ctx);
   std::string_view t{ctx.req.target().data(), ctx.req.target().size()};
   if (auto q = t.find('?'); q != std::string_view::npos) m.query = net::parse_query_list(t.substr(q + 1));
   return m;
@@ -61,83 +54,22 @@ net::response finish(net::response res) {
 }
 
 net::response error(const request_meta& m, http::status s, std::string code, std::string description) {
-  return finish(net::error_response(s, std::move(code), std::move(description), m.version, m.keep_alive));
+  return detail::api_error(m, s, std::move(code), std::move(description));
 }
 
 net::response challenge(const request_meta& m, const v1_deps& d, http::status s, std::string code,
                         std::string description, bearer_challenge c) {
-  auto res = error(m, s, std::move(code), description);
-  c.realm = d.options.realm;
-  if (c.error.empty()) c.error_description.clear();  // RFC 6750 §3.1: no details without an error code
-  res.set(http::field::www_authenticate, www_authenticate(c));
-  return res;
+  return detail::api_challenge(m, d.options.realm, s, std::move(code), std::move(description), std::move(c));
 }
 
 net::response unavailable(const request_meta& m, const v1_deps& d, std::string description) {
-  auto res = error(m, http::status::service_unavailable, "temporarily_unavailable", std::move(description));
-  res.set(http::field::retry_after, std::to_string(d.options.retry_after.count()));
-  return res;
+  return detail::api_unavailable(m, d.options.retry_after, std::move(description));
 }
 
-struct auth_outcome {
-  std::optional<caller> who;
-  std::optional<net::response> refusal;
-};
+using detail::auth_outcome;
 
-// RFC 6750: the token comes in the Authorization header only.
 awaitable<auth_outcome> authenticate(deps_ptr d, request_meta m) {
-  const bool token_in_query = std::any_of(m.query.begin(), m.query.end(), [](const auto& kv) {
-    return kv.first == "access_token";
-  });
-  if (token_in_query) {
-    // RFC 6750 §2.3 says SHOULD NOT; RFC 9700 and OAuth 2.1 drop the method: URLs end up in logs and
-    // Referer headers. Refused even when a header is present too (one method per request, §2).
-    co_return auth_outcome{std::nullopt,
-                           challenge(m, *d, http::status::bad_request, "invalid_request",
-                                     "the access token must be sent in the Authorization header, not in the URL",
-                                     {.realm = {}, .error = "invalid_request",
-                                      .error_description = "access_token in the query string is not accepted",
-                                      .scope = {}})};
-  }
-  if (m.authorization_count > 1) {
-    co_return auth_outcome{std::nullopt, challenge(m, *d, http::status::bad_request, "invalid_request",
-                                                   "more than one Authorization header",
-                                                   {.realm = {}, .error = "invalid_request",
-                                                    .error_description = "more than one Authorization header",
-                                                    .scope = {}})};
-  }
-  auto parsed = parse_authorization(m.authorization);
-  switch (parsed.kind) {
-    case authorization_kind::none:
-    case authorization_kind::other:
-      // RFC 6750 §3.1: a request without authentication gets the bare challenge, no error code.
-      co_return auth_outcome{std::nullopt,
-                             challenge(m, *d, http::status::unauthorized, "unauthorized",
-                                       "an access token is required: Authorization: Bearer <token>", {})};
-    case authorization_kind::malformed:
-      co_return auth_outcome{std::nullopt,
-                             challenge(m, *d, http::status::bad_request, "invalid_request",
-                                       "the Authorization header is not \"Bearer <token>\" (RFC 6750 §2.1)",
-                                       {.realm = {}, .error = "invalid_request",
-                                        .error_description = "malformed Bearer credentials", .scope = {}})};
-    case authorization_kind::bearer:
-      break;
-  }
-  auto who = co_await d->authenticate(std::move(parsed.token));
-  if (!who) {
-    // The token itself is never logged (style guide B.7).
-    d->log->warn("cannot check an access token now ec={}", who.error().message());
-    co_return auth_outcome{std::nullopt, unavailable(m, *d, "the access token cannot be checked now; retry later")};
-  }
-  if (!*who) {
-    co_return auth_outcome{std::nullopt,
-                           challenge(m, *d, http::status::unauthorized, "invalid_token",
-                                     "the access token is unknown, expired or revoked",
-                                     {.realm = {}, .error = "invalid_token",
-                                      .error_description = "the access token is unknown, expired or revoked",
-                                      .scope = {}})};
-  }
-  co_return auth_outcome{std::move(**who), std::nullopt};
+  return detail::authenticate_bearer(d->authenticate, std::move(m), {d->options.realm, d->options.retry_after, d->log});
 }
 
 net::response insufficient_scope(const request_meta& m, const v1_deps& d) {
