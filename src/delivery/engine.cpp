@@ -391,7 +391,9 @@ void engine::drop_queued(const std::string& hook_id) {
 
 awaitable<void> engine::gauges() {
   auto* st = store_.get();
-  std::int64_t last_prune = 0;
+  // Retention work waits an hour after start: nothing is urgent about it, and a restart loop must not
+  // turn it into a burst of deletes.
+  std::int64_t last_prune = now_ms();
   while (!stopping_) {
     auto counts = co_await offload(db_thread_, [st] { return st->counts(); });
     if (counts) {
@@ -404,6 +406,14 @@ awaitable<void> engine::gauges() {
       const auto before = now - opts_.attempt_log_retention.count();
       auto pruned = co_await offload(db_thread_, [st, before] { return st->prune_deliveries(before); });
       if (pruned && *pruned > 0) log_->info("delivery: pruned {} attempt log rows older than 7 days", *pruned);
+      // Finished outbox rows go after the same 7 days, 10,000 per transaction between commits.
+      std::int64_t removed = 0;
+      for (int slice = 0; slice < 100 && !stopping_; ++slice) {
+        auto n = co_await offload(db_thread_, [st, before] { return st->prune_finished(before, 10'000); });
+        if (!n || *n == 0) break;
+        removed += *n;
+      }
+      if (removed > 0) log_->info("delivery: pruned {} finished outbox rows older than 7 days", removed);
     }
     if (stopping_) break;
     gauge_wake_.expires_after(opts_.gauge_interval);

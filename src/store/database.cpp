@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -134,6 +135,7 @@ struct database::impl {
   // first use, so each query can use the matching index instead of `? IS NULL OR col = ?`.
   std::array<statement, 8> events_by_filter;
   std::unordered_map<std::string_view, const call_row*> newest_call;  // commit_in_transaction()
+  std::unordered_set<std::string_view> duplicate_events;              // commit_in_transaction(), per batch
   // After `db`: destroyed (its thread joined) before the writer connection closes.
   std::unique_ptr<detail::checkpointer> checkpointer;
 
@@ -459,8 +461,10 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
   }
   commit_stats stats;
   const std::int64_t now = now_unix_ms();
+  auto& duplicates = duplicate_events;
   for (const batch& b : batches) {
     ++stats.batches;
+    duplicates.clear();
     for (const event_row& e : b.events) {
       statement::use u(insert_event);
       u.bind_static(1, e.id);
@@ -477,9 +481,13 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
         ++stats.events_inserted;
       } else {
         ++stats.events_duplicate;
+        duplicates.insert(e.id);
       }
     }
     for (const outbox_row& o : b.outbox) {
+      // A re-derived event (restart, reconnect) was queued when it was first stored: queueing it again
+      // would deliver it twice once its first row has been pruned, or to hooks made since.
+      if (!duplicates.empty() && duplicates.contains(o.event_id)) continue;
       statement::use u(insert_outbox);
       u.bind_static(1, o.event_id);
       u.bind_static(2, o.destination);

@@ -44,7 +44,7 @@ struct outbox_store::impl {
   sqlite3* db;
   statement begin, commit, rollback;
   statement resume, claim, mark, update_row, log_attempt, hook_success, hook_failure, disable, delete_hook,
-      cancel_rows, next_due, counts, prune;
+      cancel_rows, next_due, counts, prune, prune_outbox;
 
   explicit impl(sqlite3* d)
       : db(d),
@@ -104,12 +104,18 @@ struct outbox_store::impl {
                "SELECT coalesce(sum(status = 'pending'), 0), coalesce(sum(status = 'pending' AND attempts > 0), 0), "
                "coalesce(sum(status = 'in_flight'), 0) FROM outbox "
                "WHERE status IN ('pending', 'in_flight') AND destination LIKE 'hook:%'"),
-        prune(d, "DELETE FROM hook_deliveries WHERE attempted_at_ms < ?1") {}
+        prune(d, "DELETE FROM hook_deliveries WHERE attempted_at_ms < ?1"),
+        // Rowid order is creation order, so the old rows are at the front of the table: the scan stops
+        // after `limit` finished ones instead of reading the whole outbox (pending and in-flight rows
+        // are never touched, however old).
+        prune_outbox(d,
+                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at_ms < ?1 AND "
+                     "status IN ('delivered', 'failed', 'cancelled') ORDER BY id LIMIT ?2)") {}
 
   error_code prepared() const {
     for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &log_attempt,
                                &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows, &next_due,
-                               &counts, &prune}) {
+                               &counts, &prune, &prune_outbox}) {
       if (!s->valid()) return s->prepare_error();
     }
     return {};
@@ -306,6 +312,16 @@ result<std::int64_t> outbox_store::prune_deliveries(std::int64_t before_ms) {
   if (auto ec = impl_->prepared()) return ec;
   statement::use u(impl_->prune);
   u.bind(1, before_ms);
+  auto r = u.step();
+  if (!r) return r.error();
+  return impl_->changes();
+}
+
+result<std::int64_t> outbox_store::prune_finished(std::int64_t before_ms, std::size_t limit) {
+  if (auto ec = impl_->prepared()) return ec;
+  statement::use u(impl_->prune_outbox);
+  u.bind(1, before_ms);
+  u.bind(2, static_cast<std::int64_t>(limit));
   auto r = u.step();
   if (!r) return r.error();
   return impl_->changes();

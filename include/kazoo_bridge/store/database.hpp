@@ -44,7 +44,8 @@ class database {
 
   /// BEGIN IMMEDIATE; insert events (an id already stored is a duplicate: ignored and counted, the
   /// stored row is not changed); insert outbox rows (ignored for an (event, destination) already
-  /// queued); upsert calls (the last row given for a call wins; a stored call keeps the account_id
+  /// queued, and for an event of this batch that was a duplicate: a re-derived event is never queued
+  /// again, even after its first row was pruned); upsert calls (the last row given for a call wins; a stored call keeps the account_id
   /// it was first stored with, a call never moves between accounts); insert parties (a
   /// (call, user) pair already stored is ignored); upsert meta; COMMIT.
   /// The rows are bound without a copy: they must not change while commit() runs.

@@ -91,6 +91,13 @@ class outbox_store {
   /// engine keeps 7 days). Rows deleted.
   result<std::int64_t> prune_deliveries(std::int64_t before_ms);
 
+  /// Outbox retention: deletes at most `limit` delivered, failed or cancelled rows created before
+  /// `before_ms`, oldest first (the engine: the attempt log's 7 days, in slices, so one run never holds
+  /// the DB thread for long). Pending and in-flight rows are kept whatever their age. Rows deleted.
+  /// A re-derived event never queues again once its row is gone: database::commit() queues outbox
+  /// rows only for events it really inserts.
+  result<std::int64_t> prune_finished(std::int64_t before_ms, std::size_t limit);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

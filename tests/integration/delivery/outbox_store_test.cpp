@@ -228,5 +228,23 @@ TEST(outbox_store, prune_deletes_old_attempts_only) {
   EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 1);
 }
 
+TEST(outbox_store, prune_finished_deletes_old_finished_rows_only_in_slices) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  for (int i = 0; i < 5; ++i) h.add_event("old" + std::to_string(i), "c" + std::to_string(i), "hook_a");
+  h.add_event("new", "c9", "hook_a");
+  h.exec("UPDATE outbox SET status = 'delivered' WHERE event_id IN ('old0', 'old1', 'old2')");
+  h.exec("UPDATE outbox SET status = 'failed' WHERE event_id = 'old3'");                  // finished too
+  h.exec("UPDATE outbox SET status = 'pending', attempts = 4 WHERE event_id = 'old4'");  // still retrying
+  h.exec("UPDATE outbox SET status = 'delivered', created_at_ms = 9000 WHERE event_id = 'new'");
+  outbox_store s(h.db());
+  EXPECT_EQ(*s.prune_finished(5'000, 3), 3) << "at most `limit` per call";
+  EXPECT_EQ(*s.prune_finished(5'000, 3), 1);
+  EXPECT_EQ(*s.prune_finished(5'000, 3), 0);
+  EXPECT_EQ(h.outbox_status("old4", "hook_a"), "pending") << "a row still retrying is kept, however old";
+  EXPECT_EQ(h.outbox_status("new", "hook_a"), "delivered") << "a recent row is kept";
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM call_events"), 6) << "the events themselves stay";
+}
+
 }  // namespace
 }  // namespace kazoo_bridge::store

@@ -263,6 +263,21 @@ TEST_F(Commit, OutboxRowsAreCommittedWithTheirEventsAndNotDuplicated) {
   EXPECT_EQ(again->events_duplicate, 2u);
   EXPECT_EQ(db_->count_outbox().value(), 3);
 
+  // Nor for a destination added since (or whose first row was pruned): a re-derived event is new to
+  // no one, so it is never delivered a second time.
+  batch late = b;
+  late.outbox = {{"evt_1", "hook:b", "c1", 100}};
+  auto r3 = db_->commit(late);
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->outbox_inserted, 0u);
+  // A delivery of an event stored by an earlier batch (not re-sent in this one) is still queued.
+  batch replay;
+  replay.outbox = {{"evt_2", "hook:c", "c1", 1000}};
+  auto r4 = db_->commit(replay);
+  ASSERT_TRUE(r4) << db_->last_error();
+  EXPECT_EQ(r4->outbox_inserted, 1u);
+  EXPECT_EQ(db_->count_outbox().value(), 4);
+
   auto due = db_->due_outbox(150, 10).value();
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].event_id, "evt_1");
@@ -271,7 +286,7 @@ TEST_F(Commit, OutboxRowsAreCommittedWithTheirEventsAndNotDuplicated) {
   EXPECT_EQ(due[0].attempts, 0);
   EXPECT_EQ(due[0].call_id, "c1");
   EXPECT_EQ(due[1].destination, "salesforce");
-  EXPECT_EQ(db_->due_outbox(1000, 10).value().size(), 3u);
+  EXPECT_EQ(db_->due_outbox(1000, 10).value().size(), 4u);
   EXPECT_EQ(db_->due_outbox(1000, 1).value().size(), 1u);
 }
 
