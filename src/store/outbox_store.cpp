@@ -44,7 +44,7 @@ std::string_view outbox_status_of(std::string_view outcome) {
 struct outbox_store::impl {
   sqlite3* db;
   statement begin, commit, rollback;
-  statement resume, claim, event_of, mark, update_row, hooks_present, log_attempt, hook_success, hook_failure, disable, delete_hook,
+  statement resume, claim, mark, update_row, hook_exists, log_attempt, hook_success, hook_failure, disable, delete_hook,
       cancel_rows, next_due, counts, prune, prune_outbox;
 
   explicit impl(sqlite3* d)
@@ -59,21 +59,25 @@ struct outbox_store::impl {
         // Walks the due index in due order. NOT EXISTS (on the outbox_lane index) keeps a row
         // back while an older row of the same call for the same destination is unfinished: that
         // is the per-call FIFO. The hook join drops disabled (and deleted) hooks: their rows wait.
-        // The event's payload is not joined here: an event fans out to many hooks, so its rows come
-        // together and event_of reads it once for all of them.
+        // An event fans out to many hooks, so its rows come together: claim() copies the payload once per
+        // event and shares it. (Reading it in a second statement per event instead of this join saved
+        // 8% of the claim's instructions with 50 hooks per event but cost 15% more with one.)
         claim(d,
-              "SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, h.id, h.target_url, h.secret "
+              "SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, e.payload, e.occurred_at_ms, "
+              "h.id, h.target_url, h.secret "
               "FROM outbox o "
               "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
+              "JOIN call_events e ON e.id = o.event_id "
               "WHERE o.status = 'pending' AND o.next_attempt_at_ms <= ?1 AND o.destination LIKE 'hook:%' "
               "AND o.destination NOT IN (SELECT value FROM json_each(?3)) "
               "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination "
               "AND p.call_id = o.call_id AND p.id < o.id AND p.status IN ('pending', 'in_flight')) "
               "ORDER BY o.next_attempt_at_ms, o.id LIMIT ?2"),
-        event_of(d, "SELECT payload, occurred_at_ms FROM call_events WHERE id = ?1"),
         // One statement per row on purpose: one UPDATE ... WHERE id IN (SELECT value FROM json_each(?))
         // for the whole claim needs a statement journal (a multi-row write that may abort), which spills
-        // to a temporary file past 64 KB: more bytes written and no fewer instructions (bench/outbox_cycle).
+        // to a temporary file past 64 KB (+435 bytes written per delivery in bench/outbox_cycle). With
+        // PRAGMA temp_store = MEMORY it would save a fifth of the claim's instructions, but that pragma is
+        // the whole connection's choice (database::open()), not this store's.
         mark(d,
              "UPDATE outbox SET status = 'in_flight', lease_until_ms = ?2, updated_at_ms = ?3 "
              "WHERE id = ?1 AND status = 'pending'"),
@@ -82,9 +86,10 @@ struct outbox_store::impl {
                    "next_attempt_at_ms = coalesce(?4, next_attempt_at_ms), lease_until_ms = NULL, "
                    "last_status = ?5, last_error = ?6, updated_at_ms = ?7 "
                    "WHERE id = ?1 AND status = 'in_flight'"),
-        // Logged only for the hooks hooks_present finds (the FK would refuse the row of a hook deleted
-        // meanwhile): one statement per finish() instead of a lookup per attempt (?1: JSON array of ids).
-        hooks_present(d, "SELECT id FROM hooks WHERE id IN (SELECT value FROM json_each(?1))"),
+        // Logged only for a hook that hook_exists finds (the FK would refuse the row of a hook deleted
+        // meanwhile): one lookup per hook per finish() instead of one per attempt. (One statement for all
+        // the batch's hooks, id IN json_each(?), measured 9% more instructions per finish: bench/outbox_cycle.)
+        hook_exists(d, "SELECT 1 FROM hooks WHERE id = ?1"),
         log_attempt(d,
                     "INSERT INTO hook_deliveries (hook_id, event_id, attempt, attempted_at_ms, duration_ms, "
                     "outcome, status_code, error, response_snippet, next_retry_at_ms) "
@@ -120,7 +125,7 @@ struct outbox_store::impl {
                      "status IN ('delivered', 'failed', 'cancelled') ORDER BY id LIMIT ?2)") {}
 
   error_code prepared() const {
-    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &event_of, &mark, &update_row, &hooks_present, &log_attempt,
+    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &hook_exists, &log_attempt,
                                &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows, &next_due,
                                &counts, &prune, &prune_outbox}) {
       if (!s->valid()) return s->prepare_error();
@@ -166,11 +171,7 @@ result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, s
   {
     // The claimed rows of one event are usually adjacent (same due time, consecutive ids), but a retry
     // can interleave them with others: a map, not just the last event.
-    struct event_data {
-      std::shared_ptr<const std::string> payload;
-      std::int64_t occurred_at_ms = 0;
-    };
-    std::unordered_map<std::string, event_data> events;
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> payloads;
     statement::use u(impl_->claim);
     u.bind(1, now_ms);
     u.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
@@ -182,26 +183,16 @@ result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, s
       claimed_delivery c;
       c.outbox_id = u.int64(0);
       c.event_id = u.text(1);
-      auto it = events.find(c.event_id);
-      if (it == events.end()) {
-        statement::use e(impl_->event_of);
-        e.bind(1, c.event_id);
-        auto found = e.step();
-        if (!found) return fail(found.error());
-        // The foreign key keeps an outbox row's event; without one the row is not claimed (as the
-        // inner join it replaces did).
-        if (!*found) continue;
-        it = events.emplace(c.event_id, event_data{std::make_shared<const std::string>(e.text(0)), e.int64(1)})
-                 .first;
-      }
-      c.payload = it->second.payload;
-      c.occurred_at_ms = it->second.occurred_at_ms;
       c.destination = u.text(2);
       c.call_id = u.text(3);
       c.attempts = u.int64(4);
-      c.hook_id = u.text(5);
-      c.target_url = u.text(6);
-      c.secret = u.text(7);
+      auto& payload = payloads[c.event_id];
+      if (!payload) payload = std::make_shared<const std::string>(u.text(5));
+      c.payload = payload;
+      c.occurred_at_ms = u.int64(6);
+      c.hook_id = u.text(7);
+      c.target_url = u.text(8);
+      c.secret = u.text(9);
       out.push_back(std::move(c));
     }
   }
@@ -234,21 +225,6 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
     bool exists = false;  // still in hooks (not deleted while the attempt ran): its attempts are logged
   };
   std::map<std::string, health> hooks;
-  {
-    // Deleted hooks are only deleted after the loop below, so what is found here holds for all of it.
-    std::vector<std::string> ids;
-    for (const auto& r : results) {
-      if (hooks.try_emplace(r.hook_id).second) ids.push_back(r.hook_id);
-    }
-    statement::use u(impl_->hooks_present);
-    u.bind(1, json_string_array(ids));
-    for (;;) {
-      auto row = u.step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      if (auto it = hooks.find(u.text(0)); it != hooks.end()) it->second.exists = true;
-    }
-  }
   for (const auto& r : results) {
     {
       statement::use u(impl_->update_row);
@@ -262,7 +238,16 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
       if (auto s = u.step(); !s) return fail(s.error());
       stats.finished += static_cast<std::size_t>(impl_->changes());
     }
-    auto& h = hooks.find(r.hook_id)->second;
+    auto [h_it, first_of_hook] = hooks.try_emplace(r.hook_id);
+    auto& h = h_it->second;
+    if (first_of_hook) {
+      // Deleted hooks are only deleted after this loop, so what is found here holds for the whole loop.
+      statement::use u(impl_->hook_exists);
+      u.bind_static(1, r.hook_id);
+      auto found = u.step();
+      if (!found) return fail(found.error());
+      h.exists = *found;
+    }
     if (h.exists) {
       // bind_static: `results` outlives the statement's use (no copy of each string).
       statement::use u(impl_->log_attempt);
