@@ -44,8 +44,8 @@ std::string_view outbox_status_of(std::string_view outcome) {
 struct outbox_store::impl {
   sqlite3* db;
   statement begin, commit, rollback;
-  statement resume, claim, mark, update_row, hook_exists, log_attempt, hook_success, hook_failure, disable, delete_hook,
-      cancel_rows, next_due, counts, prune, prune_outbox;
+  statement resume, claim, mark, update_row, hook_exists, log_attempt, hook_success, hook_failure, disable,
+      delete_hook, cancel_rows, next_due, counts, prune, prune_outbox;
 
   explicit impl(sqlite3* d)
       : db(d),
@@ -88,7 +88,7 @@ struct outbox_store::impl {
                    "WHERE id = ?1 AND status = 'in_flight'"),
         // Logged only for a hook that hook_exists finds (the FK would refuse the row of a hook deleted
         // meanwhile): one lookup per hook per finish() instead of one per attempt. (One statement for all
-        // the batch's hooks, id IN json_each(?), measured 9% more instructions per finish: bench/outbox_cycle.)
+        // the batch's hooks, id IN json_each(?), cost 9% more instructions per finish: bench/outbox_cycle.)
         hook_exists(d, "SELECT 1 FROM hooks WHERE id = ?1"),
         log_attempt(d,
                     "INSERT INTO hook_deliveries (hook_id, event_id, attempt, attempted_at_ms, duration_ms, "
@@ -125,9 +125,9 @@ struct outbox_store::impl {
                      "status IN ('delivered', 'failed', 'cancelled') ORDER BY id LIMIT ?2)") {}
 
   error_code prepared() const {
-    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &hook_exists, &log_attempt,
-                               &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows, &next_due,
-                               &counts, &prune, &prune_outbox}) {
+    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &hook_exists,
+                               &log_attempt, &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows,
+                               &next_due, &counts, &prune, &prune_outbox}) {
       if (!s->valid()) return s->prepare_error();
     }
     return {};
