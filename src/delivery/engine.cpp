@@ -253,13 +253,13 @@ awaitable<void> engine::attempt(store::claimed_delivery d, std::string key) {
   const std::int64_t ts = attempted_at / 1000;
   std::optional<int> status;
   std::optional<std::string> retry_after;
-  auto signature = sign(d.secret, d.event_id, ts, d.payload);
+  auto signature = sign(d.secret, d.event_id, ts, *d.payload);
   if (!signature) {
     r.error = "the hook's secret is not a valid whsec_ secret";
   } else {
     // A named request, not a braced temporary in the co_await expression: GCC 12 destroys such a
     // temporary twice (the same family of bugs as offload()'s note in common/asio.hpp).
-    sinks::hook_request req{d.target_url, d.payload, d.event_id, ts, *signature};
+    sinks::hook_request req{d.target_url, *d.payload, d.event_id, ts, *signature};
     auto res = co_await client_.post(std::move(req));
     r.duration_ms = res.duration.count();
     status = res.status;

@@ -19,7 +19,9 @@ struct claimed_delivery {
   std::int64_t outbox_id = 0;
   std::string event_id{}, destination{}, call_id{};
   std::int64_t attempts = 0;        ///< attempts already made; this one is attempts + 1
-  std::string payload{};            ///< call_events.payload, sent byte for byte
+  /// call_events.payload, sent byte for byte. Shared by the claimed rows of one event (an event fans out
+  /// to many hooks): read and copied once per event per claim, not once per hook. Never null.
+  std::shared_ptr<const std::string> payload{};
   std::int64_t occurred_at_ms = 0;  ///< the lifecycle event's time (latency metric)
   std::string hook_id{}, target_url{}, secret{};
 };

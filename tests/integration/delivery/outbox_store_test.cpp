@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include <kazoo_bridge/store/outbox_store.hpp>
 
@@ -49,13 +50,45 @@ TEST(outbox_store, claims_due_rows_with_event_and_hook_and_marks_them_in_flight)
   EXPECT_EQ(d.hook_id, "hook_a");
   EXPECT_EQ(d.target_url, "https://a.example/hook");
   EXPECT_EQ(d.secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-  EXPECT_EQ(d.payload, h.payload_of("ev1"));
+  ASSERT_NE(d.payload, nullptr);
+  EXPECT_EQ(*d.payload, h.payload_of("ev1"));
   EXPECT_EQ(d.attempts, 0);
   EXPECT_EQ(h.outbox_status("ev1", "hook_a"), "in_flight");
   EXPECT_EQ(h.scalar("SELECT lease_until_ms FROM outbox WHERE event_id = 'ev1'"), 1'000 + lease);
   // Claimed rows are not claimed again.
   EXPECT_TRUE(s.claim(1'000, lease, 100)->empty());
   EXPECT_EQ(*s.next_due_ms(), 5'000);
+}
+
+TEST(outbox_store, every_claimed_row_of_a_fanned_out_event_carries_that_events_payload) {
+  hook_db h;
+  for (const char* id : {"hook_a", "hook_b", "hook_c"}) h.add_hook(id, std::string("https://") + id + ".example/");
+  // e1 fans out to three hooks; e2 (another call, another time) to two, queued between e1's rows; e3 is
+  // due earlier, so the claim order interleaves the events.
+  h.add_event("e1", "call1", "hook_a", 20, 1'000);
+  h.add_event("e2", "call2", "hook_a", 30, 2'000);
+  h.add_event("e1", "call1", "hook_b", 20, 1'000);
+  h.add_event("e2", "call2", "hook_b", 30, 2'000);
+  h.add_event("e1", "call1", "hook_c", 20, 1'000);
+  h.add_event("e3", "call3", "hook_c", 10, 3'000);
+  outbox_store s(h.db());
+  auto c = s.claim(1'000, lease, 100);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->size(), 6u);
+  std::map<std::string, const std::string*> shared;
+  for (const auto& d : *c) {
+    ASSERT_NE(d.payload, nullptr) << d.event_id;
+    EXPECT_EQ(*d.payload, h.payload_of(d.event_id)) << d.event_id << " for " << d.hook_id;
+    EXPECT_EQ(d.occurred_at_ms, d.event_id == "e1" ? 1'000 : d.event_id == "e2" ? 2'000 : 3'000);
+    // Read once per event, not once per hook.
+    auto [it, first] = shared.try_emplace(d.event_id, d.payload.get());
+    if (!first) {
+      EXPECT_EQ(it->second, d.payload.get()) << d.event_id;
+    }
+  }
+  EXPECT_EQ(shared.size(), 3u);
+  EXPECT_EQ(events_of(*c), (std::vector<std::string>{"e3", "e1", "e1", "e1", "e2", "e2"}));  // due order
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM outbox WHERE status = 'in_flight'"), 6);
 }
 
 TEST(outbox_store, one_call_reaches_a_destination_in_order) {
@@ -216,6 +249,32 @@ TEST(outbox_store, a_row_cancelled_meanwhile_is_not_resurrected) {
   EXPECT_EQ(st->finished, 0u);
   EXPECT_EQ(h.outbox_status("e1", "hook_a"), "cancelled");
   EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 0);
+}
+
+TEST(outbox_store, attempts_are_logged_for_every_hook_that_still_exists) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e1", "call1", "hook_b");
+  h.add_event("e2", "call2", "hook_a");
+  h.add_event("e2", "call2", "hook_b");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  ASSERT_EQ(c.size(), 4u);
+  // hook_a is deleted through the API while its attempts are in flight; hook_b's attempts go on.
+  h.exec("UPDATE outbox SET status = 'cancelled' WHERE destination = 'hook:hook_a'");
+  h.exec("DELETE FROM hooks WHERE id = 'hook_a'");
+  std::vector<delivery_result> r;
+  for (const auto& d : c) r.push_back(result_for(d, "delivered", 1'000));
+  auto st = s.finish(r, 1'001, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->finished, 2u);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries WHERE hook_id = 'hook_b'"), 2);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 2);
+  EXPECT_EQ(h.outbox_status("e1", "hook_b"), "delivered");
+  EXPECT_EQ(h.outbox_status("e2", "hook_a"), "cancelled");
+  EXPECT_EQ(h.scalar("SELECT last_success_ms FROM hooks WHERE id = 'hook_b'"), 1'000);
 }
 
 TEST(outbox_store, prune_deletes_old_attempts_only) {
