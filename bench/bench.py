@@ -158,7 +158,11 @@ class run_env:
         with open(os.path.join(ROOT, "tools/kazoo-sim/fixtures/account.json")) as f:
             self.api_key = json.load(f)["accounts"][0]["api_key"]
 
-    def start_daemon(self):
+    def extra_config(self):
+        """More TOML sections for the daemon (the REST hook benchmarks add [hooks])."""
+        return ""
+
+    def write_config(self):
         cfg = os.path.join(self.dir, "kb.toml")
         with open(cfg, "w") as f:
             f.write(f"""[server]
@@ -175,7 +179,11 @@ reconnect_initial_ms = 50
 reconnect_max_ms = 200
 [log]
 level = "info"
-""")
+""" + self.extra_config())
+        return cfg
+
+    def start_daemon(self):
+        cfg = self.write_config()
         self.daemon_log = open(os.path.join(self.dir, "daemon.log"), "w")
         self.daemon = subprocess.Popen([self.args.daemon, "serve", "--config", cfg],
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
@@ -538,10 +546,12 @@ def phase_profile(args):
 
 
 def main():
+    import hooks_bench  # here, not at the top: it imports this module's helpers
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("build", help="build directory of the release preset, e.g. build/release")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
-    p.add_argument("--phases", default="latency,throughput,memory,ceiling")
+    p.add_argument("--phases", default="latency,throughput,memory,ceiling,hooks-latency,hooks-throughput,"
+                                       "hooks-isolation,hooks-ceiling")
     p.add_argument("--profile", action="store_true", help="also run the perf profile phase")
     p.add_argument("--synchronous", default="normal")
     p.add_argument("--latency-calls-per-s", type=float, default=114)  # x 8.8 events/call = ~1,000/s
@@ -556,13 +566,16 @@ def main():
     p.add_argument("--mem-calls", type=int, default=10000)
     p.add_argument("--mem-duration", type=int, default=45)
     p.add_argument("--ceiling-events", type=int, default=40000)
+    hooks_bench.add_arguments(p)
     args = p.parse_args()
     b = os.path.abspath(args.build)
     args.daemon = os.path.join(b, "src/kazoo-bridge")
     args.sim = os.path.join(b, "tools/kazoo-sim/kazoo-sim")
     args.tail = os.path.join(b, "bench/commit_tail/commit_tail")
     args.ceiling = os.path.join(b, "bench/sqlite_ceiling/sqlite_ceiling")
-    for exe in (args.daemon, args.sim, args.tail, args.ceiling):
+    args.hook_sink = os.path.join(b, "bench/hook_sink/hook_sink")
+    args.hook_ceiling = os.path.join(b, "bench/hook_ceiling/hook_ceiling")
+    for exe in (args.daemon, args.sim, args.tail, args.ceiling, args.hook_sink, args.hook_ceiling):
         if not os.access(exe, os.X_OK):
             sys.exit(f"missing {exe}: build the release preset first (make bench)")
     args.work = tempfile.mkdtemp(prefix="kb-bench-")
@@ -583,6 +596,14 @@ def main():
         results["ceiling"] = phase_ceiling(args, results["throughput"])
     if "memory" in phases:
         results["memory"] = phase_memory(args)
+    if "hooks-latency" in phases:
+        results["hooks_latency"] = hooks_bench.phase_latency(args)
+    if any(ph in phases for ph in ("hooks-throughput", "hooks-isolation", "hooks-ceiling")):
+        results["hooks_throughput"] = hooks_bench.phase_throughput(args)
+    if "hooks-isolation" in phases:
+        results["hooks_isolation"] = hooks_bench.phase_isolation(args, results["hooks_throughput"])
+    if "hooks-ceiling" in phases:
+        results["hooks_ceiling"] = hooks_bench.phase_ceiling(args, results["hooks_throughput"])
     if "profile" in phases:
         results["profile"] = phase_profile(args)
     results["duration_s"] = round(time.time() - t0, 1)
@@ -623,6 +644,8 @@ def summary(r):
                      f"idle {m['idle_rss_kb']} kB, loaded {m['loaded_rss_kb']} kB; target <= 2048); "
                      f"marginal {m.get('marginal_bytes_per_active_call')} bytes per further call "
                      f"(vs {m.get('half', {}).get('active_calls')} calls: {m.get('half', {}).get('loaded_rss_kb')} kB)")
+    import hooks_bench
+    lines += hooks_bench.summary(r)
     for l in lines:
         print(l)
 

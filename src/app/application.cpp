@@ -66,6 +66,7 @@ store::options storage_options(const config::config& cfg) {
   store::options o;  // not designated: the busy timeout keeps its default
   o.path = cfg.storage.database;
   o.synchronous = cfg.storage.synchronous;
+  o.cache_kib = static_cast<int>(cfg.storage.cache_mb * 1024);
   return o;
 }
 

@@ -46,6 +46,9 @@ const key_info key_table[] = {
     {"storage", "commit_max_delay_ms", kt::duration_ms, false, false,
      "group commit: longest wait to batch events into one transaction (0..1000)",
      [](config& c) -> field_ref { return &c.storage.commit_max_delay; }},
+    {"storage", "cache_mb", kt::size, false, false,
+     "SQLite page cache of the daemon's connection, MB (1..4096): REST hook delivery's indexes fit in it",
+     [](config& c) -> field_ref { return &c.storage.cache_mb; }},
 
     {"kazoo", "api_url", kt::string, true, false, "Crossbar base URL, http(s)://host:port/v2",
      [](config& c) -> field_ref { return &c.kazoo.api_url; }},

@@ -111,6 +111,7 @@ std::vector<problem> validate(const config& c) {
   // "off" would let a power cut lose acknowledged events, breaking the outbox guarantee
   // (design.md "Data flow").
   ck.one_of("storage.synchronous", st.synchronous, {"normal", "full"});
+  ck.range("storage.cache_mb", st.cache_mb, 1, 4096);
   if (st.commit_max_delay.count() < 0 || st.commit_max_delay.count() > 1000) {
     ck.add("storage.commit_max_delay_ms",
            "must be from 0 to 1000, got " + std::to_string(st.commit_max_delay.count()));

@@ -4,6 +4,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
 #include <array>
@@ -65,8 +66,11 @@ std::string describe(const error_code& ec) {
   return ec.message();
 }
 
-net::request build(const hook_request& r, const net::url& u, const std::string& agent) {
-  net::request req{http::verb::post, u.target, 11};
+// The body is a view of the shared payload (hook_request::body), which outlives the exchange.
+using post_request = http::request<http::span_body<const char>>;
+
+post_request build(const hook_request& r, const net::url& u, const std::string& agent) {
+  post_request req{http::verb::post, u.target, 11};
   req.set(http::field::host, u.authority());
   req.set(http::field::user_agent, agent);
   req.set(http::field::content_type, "application/json");
@@ -75,7 +79,7 @@ net::request build(const hook_request& r, const net::url& u, const std::string& 
   req.set("webhook-timestamp", std::to_string(r.timestamp_s));
   req.set("webhook-signature", r.signature);
   req.keep_alive(true);
-  req.body() = r.body;
+  if (r.body) req.body() = {r.body->data(), r.body->size()};
   req.prepare_payload();
   return req;
 }
@@ -83,7 +87,7 @@ net::request build(const hook_request& r, const net::url& u, const std::string& 
 // One request/response on an open stream. Reads the body only up to `cap` bytes: a larger body
 // (or an endless one) leaves the connection unusable, so it is closed instead of drained.
 template <class Stream>
-awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer, const net::request& req,
+awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer, const post_request& req,
                                     clock::time_point deadline, std::size_t cap) {
   exchange_result out;
   beast::get_lowest_layer(stream).expires_at(deadline);
@@ -135,7 +139,7 @@ awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer, 
   co_return out;
 }
 
-awaitable<exchange_result> exchange_on(hook_client::connection& c, const net::request& req,
+awaitable<exchange_result> exchange_on(hook_client::connection& c, const post_request& req,
                                        clock::time_point deadline, std::size_t cap) {
   if (c.tls) co_return co_await exchange(*c.tls, c.buffer, req, deadline, cap);
   co_return co_await exchange(*c.plain, c.buffer, req, deadline, cap);

@@ -390,7 +390,8 @@ result<std::unique_ptr<database>> database::open(options o, std::string& reason)
   }
   // NORMAL in WAL mode: no fsync per commit, durable across process crashes, may lose the last
   // commits on power loss; FULL fsyncs the WAL on every commit (sqlite.org/pragma.html#pragma_synchronous).
-  const std::string pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;", sync);
+  std::string pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;", sync);
+  if (p->opts.cache_kib > 0) pragmas += fmt::format(" PRAGMA cache_size = -{};", p->opts.cache_kib);
   if (auto ec = detail::exec(db, pragmas.c_str(), &msg)) {
     reason = fmt::format("cannot configure database {}: {}", p->opts.path, msg);
     return ec;
@@ -662,6 +663,13 @@ result<std::string> database::synchronous_mode() {
     return std::string(names[static_cast<std::size_t>(n)]);
   }
   return r;
+}
+
+result<std::int64_t> database::cache_size() {
+  statement st(impl_->db.get(), "PRAGMA cache_size");
+  auto r = impl_->pragma_text(st);
+  if (!r) return r.error();
+  return std::strtoll(r->c_str(), nullptr, 10);
 }
 
 result<std::string> database::journal_mode() {

@@ -108,10 +108,14 @@ struct outbox_store::impl {
         cancel_rows(d,
                     "UPDATE outbox SET status = 'cancelled', lease_until_ms = NULL, updated_at_ms = ?2 "
                     "WHERE destination = ?1 AND status IN ('pending', 'in_flight')"),
+        // The first row in due order after ?1 (ORDER BY + LIMIT walks outbox_due and stops at the first
+        // active hook's row; min() with the join read every pending row). Rows due already but not
+        // claimed are held back (per-call order, a full lane): a finished attempt notifies the engine.
         next_due(d,
-                 "SELECT min(o.next_attempt_at_ms) FROM outbox o "
+                 "SELECT o.next_attempt_at_ms FROM outbox o "
                  "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
-                 "WHERE o.status = 'pending' AND o.destination LIKE 'hook:%'"),
+                 "WHERE o.status = 'pending' AND o.next_attempt_at_ms > ?1 AND o.destination LIKE 'hook:%' "
+                 "ORDER BY o.next_attempt_at_ms LIMIT 1"),
         counts(d,
                "SELECT coalesce(sum(status = 'pending'), 0), coalesce(sum(status = 'pending' AND attempts > 0), 0), "
                "coalesce(sum(status = 'in_flight'), 0) FROM outbox "
@@ -314,9 +318,10 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
   return stats;
 }
 
-result<std::optional<std::int64_t>> outbox_store::next_due_ms() {
+result<std::optional<std::int64_t>> outbox_store::next_due_ms(std::int64_t after_ms) {
   if (auto ec = impl_->prepared()) return ec;
   statement::use u(impl_->next_due);
+  u.bind(1, after_ms);
   auto r = u.step();
   if (!r) return r.error();
   if (!*r) return std::optional<std::int64_t>{};

@@ -34,6 +34,7 @@ struct storage_config {
   std::string database = "/var/lib/kazoo-bridge/kazoo-bridge.db";
   std::string synchronous = "normal";             ///< normal|full (PRAGMA synchronous)
   std::chrono::milliseconds commit_max_delay{2};  ///< group-commit window
+  std::size_t cache_mb = 32;                      ///< SQLite page cache of the daemon's connection
   bool operator==(const storage_config&) const = default;
 };
 

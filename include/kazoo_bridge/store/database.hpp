@@ -73,6 +73,8 @@ class database {
   result<std::string> synchronous_mode();
   /// The connection's PRAGMA journal_mode, read back: "wal" for a file, "memory" for ":memory:".
   result<std::string> journal_mode();
+  /// The connection's PRAGMA cache_size, read back (negative: KiB, options::cache_kib).
+  result<std::int64_t> cache_size();
 
   /// The background checkpointer's counters (all zero without options::background_checkpoint_pages).
   checkpoint_stats checkpoints() const;

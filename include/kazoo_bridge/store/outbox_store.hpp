@@ -84,8 +84,10 @@ class outbox_store {
   result<finish_stats> finish(std::span<const delivery_result> results, std::int64_t now_ms,
                               std::int64_t disable_after_ms);
 
-  /// The earliest next_attempt_at_ms of a pending row of an active hook; nullopt when none.
-  result<std::optional<std::int64_t>> next_due_ms();
+  /// The earliest next_attempt_at_ms later than `after_ms` of a pending row of an active hook;
+  /// nullopt when none. Rows due at `after_ms` already that claim() left are waiting for an
+  /// unfinished row (per-call order) or a full lane, which only a finished attempt changes.
+  result<std::optional<std::int64_t>> next_due_ms(std::int64_t after_ms);
 
   result<outbox_counts> counts();
 

@@ -21,6 +21,11 @@ struct options {
   /// N > 0: checkpoints run on a thread of their own once the WAL holds N pages, so no commit
   /// waits for the copy into the database file and its fsync (the daemon; not the CLI).
   int background_checkpoint_pages = 0;
+  /// SQLite's page cache for this connection, KiB (PRAGMA cache_size = -N); 0: SQLite's default (2 MB).
+  /// REST hook delivery touches one attempt-log page per hook and the pending outbox's indexes in
+  /// every transaction; with 1,000 hooks that is more than 2 MB, and a smaller cache re-reads
+  /// (and spills) pages inside each transaction (bench/README.md, REST hook delivery).
+  int cache_kib = 0;
 };
 
 /// What the background checkpointer has done (database::checkpoints()).

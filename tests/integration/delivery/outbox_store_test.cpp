@@ -57,7 +57,7 @@ TEST(outbox_store, claims_due_rows_with_event_and_hook_and_marks_them_in_flight)
   EXPECT_EQ(h.scalar("SELECT lease_until_ms FROM outbox WHERE event_id = 'ev1'"), 1'000 + lease);
   // Claimed rows are not claimed again.
   EXPECT_TRUE(s.claim(1'000, lease, 100)->empty());
-  EXPECT_EQ(*s.next_due_ms(), 5'000);
+  EXPECT_EQ(*s.next_due_ms(1'000), 5'000);
 }
 
 TEST(outbox_store, every_claimed_row_of_a_fanned_out_event_carries_that_events_payload) {
@@ -200,7 +200,7 @@ TEST(outbox_store, a_hook_failing_for_disable_after_is_disabled_and_its_rows_wai
             std::string::npos);
   // Disabled: nothing is claimed, nothing is due; re-enabling (the API) makes them due again.
   EXPECT_TRUE(s.claim(1'000 + 10 * three_days, lease, 100)->empty());
-  EXPECT_EQ(*s.next_due_ms(), std::nullopt);
+  EXPECT_EQ(*s.next_due_ms(1'000 + 10 * three_days), std::nullopt);
   h.exec("UPDATE hooks SET status = 'active', failing_since_ms = NULL WHERE id = 'hook_a'");
   EXPECT_EQ(s.claim(1'000 + 10 * three_days, lease, 100)->size(), 2u);
 }

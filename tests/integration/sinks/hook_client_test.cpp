@@ -30,7 +30,7 @@ hook_client_options loopback() {
 }
 
 hook_request request_to(std::string url) {
-  return {std::move(url), R"({"id":"ev_1"})", "ev_1", 1614265330, "v1,abc="};
+  return {std::move(url), std::make_shared<const std::string>(R"({"id":"ev_1"})"), "ev_1", 1614265330, "v1,abc="};
 }
 
 TEST(hook_client, keeps_the_connection_alive_between_attempts) {

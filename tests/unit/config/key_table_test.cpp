@@ -107,6 +107,8 @@ const std::vector<key_case>& cases() {
        [](const config& c) { return ms(c.kazoo.idle_timeout); }},
       {"kazoo.directory_refresh_s", "60", "60000", "1", "1000",
        [](const config& c) { return ms(c.kazoo.directory_refresh); }},
+      {"storage.cache_mb", "64", "64", "8", "8",
+       [](const config& c) { return std::to_string(c.storage.cache_mb); }},
       {"kazoo.ingest_queue", "500", "500", "1", "1",
        [](const config& c) { return std::to_string(c.kazoo.ingest_queue); }},
       {"kazoo.qubicle", "true", "true", "0", "false",

@@ -30,6 +30,17 @@ TEST(Open, WalModeAndSynchronousNormalByDefault) {
   EXPECT_EQ((*db)->synchronous_mode().value(), "normal");
 }
 
+TEST(Open, PageCacheIsSQLitesDefaultUnlessAskedFor) {
+  kazoo_bridge::test::temp_dir dir;
+  auto plain = database::open({.path = dir.file("kb.db")});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ((*plain)->cache_size().value(), -2000);  // SQLite's default: 2,000 KiB
+  // [storage] cache_mb: negative cache_size is KiB (sqlite.org/pragma.html#pragma_cache_size).
+  auto big = database::open({.path = dir.file("kb2.db"), .cache_kib = 32 * 1024});
+  ASSERT_TRUE(big);
+  EXPECT_EQ((*big)->cache_size().value(), -32768);
+}
+
 TEST(Open, SynchronousFullIsHonoured) {
   kazoo_bridge::test::temp_dir dir;
   auto db = database::open({.path = dir.file("kb.db"), .synchronous = "full"});
