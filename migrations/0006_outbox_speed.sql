@@ -36,3 +36,12 @@ FROM hook_deliveries;
 DROP TABLE hook_deliveries;  -- and its indexes hook_deliveries_hook, hook_deliveries_event
 ALTER TABLE hook_deliveries_new RENAME TO hook_deliveries;
 CREATE INDEX hook_deliveries_hook ON hook_deliveries (hook_id, id);
+
+-- The per-call order index (0001's outbox_lane) led with the destination, so the rows of one event, one
+-- per matching hook, went to as many places in it as there are hooks (1,000 hooks: up to 1,000 pages
+-- written when they are queued and again when they finish). Led by the call, an event's rows sit side
+-- by side. The per-call order probe (claim: same destination and call, older id) uses both columns
+-- either way. Cancelling a hook's rows (410, DELETE) now reads the unfinished rows instead of one
+-- hook's: bounded by the backlog, and rare.
+DROP INDEX outbox_lane;
+CREATE INDEX outbox_lane ON outbox (call_id, destination, id) WHERE status IN ('pending', 'in_flight');

@@ -77,7 +77,7 @@ struct hook_store::impl {
         by_account(d, select_hooks("WHERE account_id = ?1 ORDER BY created_at_ms, id")),
         count_owner(d, "SELECT count(*) FROM hooks WHERE account_id = ?1 AND user_id = ?2"),
         active(d, select_hooks("WHERE status = 'active' ORDER BY created_at_ms, id")),
-        // outbox_lane covers (destination, call_id, id) WHERE status IN ('pending', 'in_flight').
+        // Reads the unfinished rows (outbox_lane leads with the call since migration 6): a rare call.
         cancel_outbox(d,
                       "UPDATE outbox SET status = 'cancelled', updated_at_ms = ?2 "
                       "WHERE destination = ?1 AND status = 'pending'"),
