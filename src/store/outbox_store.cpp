@@ -94,9 +94,14 @@ struct outbox_store::impl {
                     "INSERT INTO hook_deliveries (hook_id, event_id, attempt, attempted_at_ms, duration_ms, "
                     "outcome, status_code, error, response_snippet, next_retry_at_ms) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        // A healthy hook's last success moves on at most once a minute: the hooks table is small and
+        // dense, so rewriting each hook's row in every finish() wrote most of its pages to the WAL every
+        // time (~3 KB per delivery at 1,000 deliveries/s over 1,000 hooks). last_success_ms is
+        // diagnostic; failing_since_ms, which decides disabling, is always kept exact.
         hook_success(d,
                      "UPDATE hooks SET last_success_ms = ?2, failing_since_ms = ?3, updated_at_ms = ?4 "
-                     "WHERE id = ?1"),
+                     "WHERE id = ?1 AND (?3 IS NOT NULL OR failing_since_ms IS NOT NULL OR last_success_ms IS NULL "
+                     "OR last_success_ms <= ?2 - 60000)"),
         hook_failure(d,
                      "UPDATE hooks SET failing_since_ms = ?2, updated_at_ms = ?3 "
                      "WHERE id = ?1 AND failing_since_ms IS NULL"),

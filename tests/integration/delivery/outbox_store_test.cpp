@@ -60,6 +60,33 @@ TEST(outbox_store, claims_due_rows_with_event_and_hook_and_marks_them_in_flight)
   EXPECT_EQ(*s.next_due_ms(1'000), 5'000);
 }
 
+TEST(outbox_store, a_healthy_hooks_last_success_moves_at_most_once_a_minute_but_a_failure_is_always_kept) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  for (const char* call : {"c1", "c2", "c3", "c4", "c5"}) h.add_event(std::string(call) + "-e", call, "hook_a");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  ASSERT_EQ(c.size(), 5u);
+  auto last_success = [&] { return h.scalar("SELECT last_success_ms FROM hooks WHERE id = 'hook_a'"); };
+  auto finish_one = [&](const claimed_delivery& d, const char* outcome, std::int64_t at) {
+    std::vector<delivery_result> r{result_for(d, outcome, at)};
+    return s.finish(r, at, three_days).has_value();
+  };
+  ASSERT_TRUE(finish_one(c[0], "delivered", 1'000));
+  EXPECT_EQ(last_success(), 1'000);
+  // Within the minute: the row is not rewritten (a page less in every transaction).
+  ASSERT_TRUE(finish_one(c[1], "delivered", 30'000));
+  EXPECT_EQ(last_success(), 1'000);
+  ASSERT_TRUE(finish_one(c[2], "delivered", 61'000));
+  EXPECT_EQ(last_success(), 61'000);
+  // A failure is recorded at once, and the next success clears it at once, whatever the minute.
+  ASSERT_TRUE(finish_one(c[3], "failed", 62'000));
+  EXPECT_EQ(h.scalar("SELECT failing_since_ms FROM hooks WHERE id = 'hook_a'"), 62'000);
+  ASSERT_TRUE(finish_one(c[4], "delivered", 63'000));
+  EXPECT_EQ(h.text("SELECT failing_since_ms FROM hooks WHERE id = 'hook_a'"), std::nullopt);
+  EXPECT_EQ(last_success(), 63'000);
+}
+
 TEST(outbox_store, every_claimed_row_of_a_fanned_out_event_carries_that_events_payload) {
   hook_db h;
   for (const char* id : {"hook_a", "hook_b", "hook_c"}) h.add_hook(id, std::string("https://") + id + ".example/");
