@@ -171,7 +171,7 @@ def run_step(args, name, calls_per_s, warm, measure, speed, bad=None, latency=Fa
                                  "--interval-us", "1000"], stdout=subprocess.PIPE, text=True) if latency else None
         samples = [env.sample()]
         core.sample_loop(env, warm + measure + 3, samples)
-        in_window = [s for s in samples if s["t"] - t0 >= warm and s["sim_alive"]] or samples[-2:]
+        in_window = [s for s in samples if s["t"] - t0 >= warm and s["sim_alive"]]
         if len(in_window) < 2:
             in_window = samples[-2:]
         w = delivery_window(in_window[0], in_window[-1])

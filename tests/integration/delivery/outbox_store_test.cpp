@@ -118,6 +118,18 @@ TEST(outbox_store, every_claimed_row_of_a_fanned_out_event_carries_that_events_p
   EXPECT_EQ(h.scalar("SELECT count(*) FROM outbox WHERE status = 'in_flight'"), 6);
 }
 
+TEST(outbox_store, next_due_skips_rows_that_are_due_but_held_back_behind_an_unfinished_one) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_event("c1-e1", "c1", "hook_a", 1'000);
+  h.add_event("c1-e2", "c1", "hook_a", 1'000);  // due, but waits for c1-e1 (per-call order)
+  h.add_event("c2-e1", "c2", "hook_a", 9'000);
+  outbox_store s(h.db());
+  ASSERT_EQ(events_of(*s.claim(1'000, lease, 100)), std::vector<std::string>{"c1-e1"});
+  // Not 1'000: the engine would claim again at once, get nothing, and spin until c1-e1 finishes.
+  EXPECT_EQ(*s.next_due_ms(1'000), 9'000);
+}
+
 TEST(outbox_store, one_call_reaches_a_destination_in_order) {
   hook_db h;
   h.add_hook("hook_a", "https://a.example/");
