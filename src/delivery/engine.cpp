@@ -193,19 +193,26 @@ std::vector<std::string> engine::saturated_destinations() const {
   return {out.begin(), out.end()};
 }
 
-void engine::dispatch(store::claimed_delivery d) {
-  auto key = lane_of(d.target_url);
-  auto& l = lanes_[key];
+engine::lane& engine::lane_for(const std::string& target_url) {
+  // parse_url once per URL, not per delivery: a URL maps to its host's lane for the engine's life.
+  auto cached = lane_of_url_.find(target_url);
+  if (cached != lane_of_url_.end()) return *cached->second;
+  auto& l = lanes_[lane_of(target_url)];
   if (!l) l = std::make_unique<lane>(io_, opts_.rate_per_host, opts_.concurrency_per_host);
-  hook_urls_[d.hook_id] = d.target_url;
-  l->queue.push_back(std::move(d));
-  ++queued_;
-  ++unfinished_;
-  pump(key);
+  lane_of_url_.emplace(target_url, l.get());
+  return *l;
 }
 
-void engine::pump(const std::string& key) {
-  auto& l = *lanes_.at(key);
+void engine::dispatch(store::claimed_delivery d) {
+  auto& l = lane_for(d.target_url);
+  if (!hook_urls_.contains(d.hook_id)) hook_urls_.emplace(d.hook_id, d.target_url);  // a hook's URL never changes
+  l.queue.push_back(std::move(d));
+  ++queued_;
+  ++unfinished_;
+  pump(l);
+}
+
+void engine::pump(lane& l) {
   while (!l.queue.empty() && !stopping_) {
     if (l.cap.full()) return;  // a finishing attempt pumps again
     const auto now = clock::now();
@@ -214,7 +221,7 @@ void engine::pump(const std::string& key) {
         l.timer_armed = true;
         ++timers_running_;
         l.timer.expires_after(l.bucket.wait_time(now));
-        spawn_logged(io_, [this, key]() -> awaitable<void> { co_await lane_timer(key); }, "delivery-lane", log_);
+        spawn_logged(io_, [this, lp = &l]() -> awaitable<void> { co_await lane_timer(lp); }, "delivery-lane", log_);
       }
       return;
     }
@@ -223,25 +230,24 @@ void engine::pump(const std::string& key) {
     l.queue.pop_front();
     --queued_;
     ++in_progress_;
-    spawn_logged(io_, [this, d = std::move(d), key]() mutable -> awaitable<void> {
-      co_await attempt(std::move(d), key);
+    spawn_logged(io_, [this, d = std::move(d), lp = &l]() mutable -> awaitable<void> {
+      co_await attempt(std::move(d), lp);
     }, "delivery-attempt", log_);
   }
 }
 
-awaitable<void> engine::lane_timer(std::string key) {
-  auto& l = *lanes_.at(key);
-  co_await l.timer.async_wait(use_nothrow);
-  l.timer_armed = false;
+awaitable<void> engine::lane_timer(lane* l) {
+  co_await l->timer.async_wait(use_nothrow);
+  l->timer_armed = false;
   --timers_running_;
   if (stopping_) {
     wake_waiters();
   } else {
-    pump(key);
+    pump(*l);
   }
 }
 
-awaitable<void> engine::attempt(store::claimed_delivery d, std::string key) {
+awaitable<void> engine::attempt(store::claimed_delivery d, lane* l) {
   const auto attempted_at = now_ms();
   store::delivery_result r;
   r.outbox_id = d.outbox_id;
@@ -307,32 +313,102 @@ awaitable<void> engine::attempt(store::claimed_delivery d, std::string key) {
   results_.push_back(std::move(r));
   flush_wake_.cancel();
   --in_progress_;
-  auto it = lanes_.find(key);
-  if (it != lanes_.end()) {
-    it->second->cap.release();
-    pump(key);
-  }
+  l->cap.release();
+  pump(*l);
   if (stopping_) wake_waiters();
+}
+
+bool engine::deferred_log_due(bool draining) const {
+  return !deferred_log_.empty() && (draining || deferred_log_.size() >= opts_.max_deferred_log ||
+                                    clock::now() >= deferred_since_ + opts_.attempt_log_delay);
+}
+
+// Fills log_now_ with what the next finish() logs, and defer_ with the successes of flushing_ that
+// wait. A hook's attempts are logged in the order they were made (the API lists them by log id):
+// when one of its attempts must be logged now (not a success), its waiting successes go first.
+// Returns how many entries of log_now_ (its front) came from deferred_log_.
+std::size_t engine::plan_log(bool flush_deferred) {
+  log_now_.clear();
+  defer_.clear();
+  std::unordered_map<std::string_view, bool> now_hooks;  // hooks with an attempt to log now
+  for (const auto& r : flushing_) {
+    if (r.outcome != "delivered") now_hooks.emplace(r.hook_id, true);
+  }
+  std::size_t from_deferred = 0;
+  const auto waiting = [&](std::string_view hook) {
+    auto it = deferred_per_hook_.find(std::string(hook));
+    return it != deferred_per_hook_.end() && it->second > 0;
+  };
+  bool extract = flush_deferred;
+  for (const auto& [hook, unused] : now_hooks) extract = extract || waiting(hook);
+  if (extract) {
+    std::deque<store::delivery_result> kept;
+    for (auto& r : deferred_log_) {
+      if (flush_deferred || now_hooks.contains(r.hook_id)) {
+        --deferred_per_hook_[r.hook_id];
+        log_now_.push_back(std::move(r));
+      } else {
+        kept.push_back(std::move(r));
+      }
+    }
+    deferred_log_ = std::move(kept);
+    from_deferred = log_now_.size();
+  }
+  for (std::size_t i = 0; i < flushing_.size(); ++i) {
+    const auto& r = flushing_[i];
+    if (r.outcome != "delivered" || now_hooks.contains(r.hook_id)) {
+      log_now_.push_back(r);
+    } else {
+      defer_.push_back(i);
+    }
+  }
+  return from_deferred;
+}
+
+// After a successful finish(): the successes it did not log join the waiting ones.
+void engine::defer_successes() {
+  if (!defer_.empty() && deferred_log_.empty()) deferred_since_ = clock::now();
+  for (auto i : defer_) {
+    ++deferred_per_hook_[flushing_[i].hook_id];
+    deferred_log_.push_back(std::move(flushing_[i]));
+  }
+  defer_.clear();
+}
+
+// After a failed finish(): the waiting successes it took go back in front, in their order.
+void engine::restore_deferred(std::size_t n) {
+  if (n > 0 && deferred_log_.empty()) deferred_since_ = clock::now();
+  for (std::size_t i = n; i-- > 0;) {
+    ++deferred_per_hook_[log_now_[i].hook_id];
+    deferred_log_.push_front(std::move(log_now_[i]));
+  }
+  log_now_.clear();
 }
 
 awaitable<void> engine::flusher() {
   auto* st = store_.get();
   auto backoff = std::chrono::milliseconds(100);
+  const bool batch_log = opts_.attempt_log_delay.count() > 0;
   for (;;) {
-    if (results_.empty()) {
-      if (stopping_ && in_progress_ == 0) break;
+    const bool draining = stopping_ && in_progress_ == 0;
+    const bool log_due = deferred_log_due(draining);
+    if (results_.empty() && !log_due) {
+      if (draining) break;
+      flush_wake_.expires_at(deferred_log_.empty() ? clock::time_point::max()
+                                                   : deferred_since_ + opts_.attempt_log_delay);
       co_await flush_wake_.async_wait(use_nothrow);
-      flush_wake_.expires_at(clock::time_point::max());
       continue;
     }
-    // The batch lives in a member while the DB thread reads it (only the flusher touches it).
+    // The batch lives in members while the DB thread reads it (only the flusher touches them).
     flushing_ = std::move(results_);
     results_.clear();
+    const std::size_t from_deferred = batch_log ? plan_log(log_due) : 0;
     auto* batch = &flushing_;
+    auto* log = batch_log ? &log_now_ : &flushing_;
     const auto now = now_ms();
     const auto disable_after = opts_.disable_after.count();
-    auto stats = co_await offload(db_thread_, [st, batch, now, disable_after] {
-      return st->finish(*batch, now, disable_after);
+    auto stats = co_await offload(db_thread_, [st, batch, log, now, disable_after] {
+      return st->finish(*batch, *log, now, disable_after);
     });
     if (!stats) {
       // Keep the outcomes (in order, before newer ones) and try again: an attempt is never lost
@@ -341,18 +417,21 @@ awaitable<void> engine::flusher() {
                   stats.error().message(), backoff.count());
       results_.insert(results_.begin(), std::make_move_iterator(batch->begin()),
                       std::make_move_iterator(batch->end()));
+      restore_deferred(from_deferred);
+      defer_.clear();
       flush_wake_.expires_after(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       co_await flush_wake_.async_wait(use_nothrow);
-      flush_wake_.expires_at(clock::time_point::max());
       if (stopping_ && backoff >= std::chrono::milliseconds(5000)) {
-        log_->error("delivery: giving up recording {} outcomes at shutdown; they are resumed at the next start",
-                    results_.size());
+        log_->error("delivery: giving up recording {} outcomes and {} attempt log rows at shutdown; the outcomes "
+                    "are resumed at the next start",
+                    results_.size(), deferred_log_.size());
         break;
       }
       continue;
     }
     backoff = std::chrono::milliseconds(100);
+    log_now_.clear();
     unfinished_ -= std::min(unfinished_, batch->size());
     for (const auto& id : stats->deleted_hooks) {
       log_->warn("delivery: hook {} answered 410 Gone; the subscription is deleted", id);
@@ -373,6 +452,7 @@ awaitable<void> engine::flusher() {
                   opts_.disable_after.count() / 1000, where, id);
       if (on_hook_disabled) on_hook_disabled(id);
     }
+    if (batch_log) defer_successes();  // after the loops above, which read the batch
     // Finished rows may unblock the next event of the same call: claim again.
     notify();
   }

@@ -218,9 +218,15 @@ result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, s
 
 result<finish_stats> outbox_store::finish(std::span<const delivery_result> results, std::int64_t now_ms,
                                           std::int64_t disable_after_ms) {
+  return finish(results, results, now_ms, disable_after_ms);
+}
+
+result<finish_stats> outbox_store::finish(std::span<const delivery_result> results,
+                                          std::span<const delivery_result> log, std::int64_t now_ms,
+                                          std::int64_t disable_after_ms) {
   if (auto ec = impl_->prepared()) return ec;
   finish_stats stats;
-  if (results.empty()) return stats;
+  if (results.empty() && log.empty()) return stats;
   if (auto ec = impl_->exec(impl_->begin)) return ec;
   auto fail = [&](error_code ec) -> result<finish_stats> {
     impl_->abort();
@@ -231,7 +237,6 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
   struct health {
     std::optional<std::int64_t> last_success, failing_since;
     bool gone = false;
-    bool exists = false;  // still in hooks (not deleted while the attempt ran): its attempts are logged
   };
   std::map<std::string, health> hooks;
   for (const auto& r : results) {
@@ -247,31 +252,7 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
       if (auto s = u.step(); !s) return fail(s.error());
       stats.finished += static_cast<std::size_t>(impl_->changes());
     }
-    auto [h_it, first_of_hook] = hooks.try_emplace(r.hook_id);
-    auto& h = h_it->second;
-    if (first_of_hook) {
-      // Deleted hooks are only deleted after this loop, so what is found here holds for the whole loop.
-      statement::use u(impl_->hook_exists);
-      u.bind_static(1, r.hook_id);
-      auto found = u.step();
-      if (!found) return fail(found.error());
-      h.exists = *found;
-    }
-    if (h.exists) {
-      // bind_static: `results` outlives the statement's use (no copy of each string).
-      statement::use u(impl_->log_attempt);
-      u.bind_static(1, r.hook_id);
-      u.bind_static(2, r.event_id);
-      u.bind(3, r.attempt);
-      u.bind(4, r.attempted_at_ms);
-      u.bind(5, r.duration_ms);
-      u.bind_static(6, r.outcome);
-      u.bind_opt(7, r.status_code);
-      u.bind_static_opt(8, r.error);
-      u.bind_static_opt(9, r.response_snippet);
-      u.bind_opt(10, r.outcome == "retry" ? r.next_attempt_at_ms : std::nullopt);
-      if (auto s = u.step(); !s) return fail(s.error());
-    }
+    auto& h = hooks[r.hook_id];
     if (r.outcome == "delivered") {
       h.last_success = r.attempted_at_ms;
       h.failing_since.reset();
@@ -280,6 +261,33 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
     } else if (!h.failing_since) {
       h.failing_since = r.attempted_at_ms;
     }
+  }
+  // Logged only for a hook that still exists (the FK would refuse the row of a hook deleted
+  // meanwhile): one lookup per hook, not per attempt. Hooks are deleted only after this loop.
+  std::unordered_map<std::string_view, bool> exists;
+  for (const auto& r : log) {
+    auto [it, first_of_hook] = exists.try_emplace(r.hook_id, false);
+    if (first_of_hook) {
+      statement::use u(impl_->hook_exists);
+      u.bind_static(1, r.hook_id);
+      auto found = u.step();
+      if (!found) return fail(found.error());
+      it->second = *found;
+    }
+    if (!it->second) continue;
+    // bind_static: `log` outlives the statement's use (no copy of each string).
+    statement::use u(impl_->log_attempt);
+    u.bind_static(1, r.hook_id);
+    u.bind_static(2, r.event_id);
+    u.bind(3, r.attempt);
+    u.bind(4, r.attempted_at_ms);
+    u.bind(5, r.duration_ms);
+    u.bind_static(6, r.outcome);
+    u.bind_opt(7, r.status_code);
+    u.bind_static_opt(8, r.error);
+    u.bind_static_opt(9, r.response_snippet);
+    u.bind_opt(10, r.outcome == "retry" ? r.next_attempt_at_ms : std::nullopt);
+    if (auto s = u.step(); !s) return fail(s.error());
   }
   for (const auto& [hook_id, h] : hooks) {
     if (h.gone) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -45,6 +46,12 @@ struct engine_options {
   milliseconds poll_interval{std::chrono::seconds(30)};   ///< safety re-check without notify()
   milliseconds gauge_interval{std::chrono::seconds(5)};   ///< pending/retrying gauges refresh
   milliseconds attempt_log_retention{std::chrono::hours(24 * 7)};  ///< hook_deliveries kept 7 days
+  /// Successful attempts are written to the attempt log in one transaction this long after the first
+  /// of them (their outbox rows are finished at once): a log row costs a write of its hook's index page,
+  /// so at 8 deliveries/s per hook a second's rows share one page write instead of eight. Failed
+  /// attempts are logged at once, after the hook's waiting successes. 0: everything with its outcome.
+  milliseconds attempt_log_delay{1000};
+  std::size_t max_deferred_log = 20000;              ///< waiting successes that trigger the write early
   std::function<std::int64_t()> now_ms{};            ///< wall clock (Unix ms); empty: the system clock
 };
 
@@ -58,6 +65,8 @@ struct engine_options {
 /// Errors: none escape. A failing database transaction is logged and retried with backoff; a
 ///   failing attempt is an outcome (retry/failed/gone), recorded in hook_deliveries.
 class engine {
+  using clock_time = std::chrono::steady_clock::time_point;
+
  public:
   engine(asio::any_io_executor io, asio::thread_pool& db_thread, store::database& db, engine_options o,
          metrics_registry& metrics, std::shared_ptr<spdlog::logger> log,
@@ -95,12 +104,17 @@ class engine {
   awaitable<void> claim_loop();
   awaitable<void> flusher();
   awaitable<void> gauges();
-  awaitable<void> attempt(store::claimed_delivery d, std::string lane_key);
-  awaitable<void> lane_timer(std::string lane_key);
+  awaitable<void> attempt(store::claimed_delivery d, lane* l);
+  awaitable<void> lane_timer(lane* l);
   void dispatch(store::claimed_delivery d);
-  void pump(const std::string& lane_key);
+  void pump(lane& l);
+  lane& lane_for(const std::string& target_url);
   std::vector<std::string> saturated_destinations() const;
   void drop_queued(const std::string& hook_id);
+  bool deferred_log_due(bool draining) const;
+  std::size_t plan_log(bool flush_deferred);
+  void defer_successes();
+  void restore_deferred(std::size_t n);
   void wake_waiters();
 
   asio::any_io_executor io_;
@@ -110,10 +124,20 @@ class engine {
   std::shared_ptr<spdlog::logger> log_;
   sinks::hook_client client_;
   std::unique_ptr<store::outbox_store> store_;  // created on the DB thread in run()
-  std::map<std::string, std::unique_ptr<lane>> lanes_;
+  // Lanes are never removed while the engine runs, so a lane* stays valid (attempts and timers keep one).
+  std::unordered_map<std::string, std::unique_ptr<lane>> lanes_;     // by host
+  std::unordered_map<std::string, lane*> lane_of_url_;              // target URL -> its host's lane
   std::vector<store::delivery_result> results_, flushing_;
+  // The attempt log's batching (attempt_log_delay): successes finished but not logged yet, oldest
+  // first; how many of them each hook has; when the oldest was finished. log_now_ is what the finish
+  // in flight logs; defer_ the indexes of flushing_ that wait once it succeeds.
+  std::deque<store::delivery_result> deferred_log_;
+  std::unordered_map<std::string, std::size_t> deferred_per_hook_;
+  clock_time deferred_since_{};
+  std::vector<store::delivery_result> log_now_;
+  std::vector<std::size_t> defer_;
   std::vector<std::string> skip_;  // saturated destinations of the claim in progress
-  std::map<std::string, std::string> hook_urls_;  // hook id -> target URL, for the disable log line
+  std::unordered_map<std::string, std::string> hook_urls_;  // hook id -> target URL, for the disable log line
   std::mt19937_64 rng_;
   asio::steady_timer claim_wake_, flush_wake_, done_, gauge_wake_;
   bool notified_ = false, stopping_ = false, flusher_running_ = false, gauges_running_ = false;

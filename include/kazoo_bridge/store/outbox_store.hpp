@@ -76,13 +76,20 @@ class outbox_store {
                                               const std::vector<std::string>& skip = {});
 
   /// Records attempts in ONE transaction: the outbox row (delivered | failed | pending again with
-  /// next_attempt_at_ms | cancelled for gone), one hook_deliveries row each, the hook's
+  /// next_attempt_at_ms | cancelled for gone), one hook_deliveries row each (in this form), the hook's
   /// last_success_ms / failing_since_ms; a "gone" hook is deleted (attempt log cascades) and its
   /// unfinished rows cancelled; a hook failing without success for `disable_after_ms` (the rule
   /// of delivery::should_disable, on the stored failing_since_ms) is set disabled with a reason.
   /// A row no longer in_flight (the hook was deleted meanwhile) is left as it is.
   result<finish_stats> finish(std::span<const delivery_result> results, std::int64_t now_ms,
                               std::int64_t disable_after_ms);
+  /// The same, but the attempt log gets `log` (in that order, before any hook is deleted) instead of
+  /// `results`: the engine logs its successful attempts in batches, later than their outbox rows
+  /// (delivery::engine_options::attempt_log_delay), because one hook_deliveries row costs a page
+  /// write of its hook's index page. Either span may be empty (finish({}, log) only logs). An entry
+  /// of a hook deleted meanwhile is dropped (its log would be cascaded away anyway).
+  result<finish_stats> finish(std::span<const delivery_result> results, std::span<const delivery_result> log,
+                              std::int64_t now_ms, std::int64_t disable_after_ms);
 
   /// The earliest next_attempt_at_ms later than `after_ms` of a pending row of an active hook;
   /// nullopt when none. Rows due at `after_ms` already that claim() left are waiting for an

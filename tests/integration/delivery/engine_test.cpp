@@ -213,6 +213,49 @@ TEST(engine, a_slow_host_does_not_delay_another) {
   }, 20s);
 }
 
+TEST(engine, successes_are_logged_later_in_a_batch_but_a_hooks_log_keeps_its_order) {
+  auto o = test::fast_options();
+  o.attempt_log_delay = 60s;  // only a failure of the same hook, or stop(), writes them here
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint sink(f.ioc.get_executor());
+    sink.push(http::status::ok);
+    sink.push(http::status::internal_server_error);  // ev_2's first attempt; its retry gets 200
+    f.db.add_hook("hook_a", sink.url("/"));
+    f.db.add_event("ev_1", "call_1", "hook_a");
+    f.db.add_event("ev_2", "call_1", "hook_a");
+    f.start();
+    EXPECT_TRUE(co_await f.until_status("ev_2", "hook_a", "delivered"));
+    // ev_1's success was logged when ev_2's failure was, before it; ev_2's success still waits.
+    EXPECT_EQ(f.db.text("SELECT group_concat(event_id || ':' || outcome, ' ') FROM "
+                        "(SELECT * FROM hook_deliveries ORDER BY id)"),
+              "ev_1:delivered ev_2:retry");
+    co_await f.stop();
+    EXPECT_EQ(f.db.text("SELECT group_concat(event_id || ':' || outcome, ' ') FROM "
+                        "(SELECT * FROM hook_deliveries ORDER BY id)"),
+              "ev_1:delivered ev_2:retry ev_2:delivered");
+    co_await sink.shutdown();
+  }, 10s);
+  EXPECT_FALSE(f.error);
+}
+
+TEST(engine, a_success_reaches_the_attempt_log_after_attempt_log_delay) {
+  auto o = test::fast_options();
+  o.attempt_log_delay = 50ms;
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint sink(f.ioc.get_executor());
+    f.db.add_hook("hook_a", sink.url("/"));
+    f.db.add_event("ev_1", "call_1", "hook_a");
+    f.start();
+    EXPECT_TRUE(co_await f.until_status("ev_1", "hook_a", "delivered"));
+    EXPECT_TRUE(co_await wait_until([&] { return f.db.scalar("SELECT count(*) FROM hook_deliveries") == 1; }, 2s));
+    co_await f.stop();
+    co_await sink.shutdown();
+  }, 10s);
+  EXPECT_FALSE(f.error);
+}
+
 TEST(engine, a_private_address_is_refused_at_connect_time) {
   auto o = test::fast_options();
   o.allow_private_targets = false;

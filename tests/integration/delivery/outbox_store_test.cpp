@@ -197,6 +197,32 @@ TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {
   EXPECT_EQ(h.scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(c[0].outbox_id)), 2);
 }
 
+TEST(outbox_store, finish_can_log_other_attempts_than_it_finishes) {
+  hook_db h;
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call2", "hook_b");
+  outbox_store s(h.db());
+  auto c = *s.claim(1'000, lease, 100);
+  ASSERT_EQ(c.size(), 2u);
+  // The engine finishes the outbox rows at once and logs the successes later, in a batch.
+  std::vector<delivery_result> done{result_for(c[0], "delivered", 1'000), result_for(c[1], "delivered", 1'001)};
+  ASSERT_EQ(s.finish(done, {}, 1'002, three_days)->finished, 2u);
+  EXPECT_EQ(h.outbox_status("e1", "hook_a"), "delivered");
+  EXPECT_EQ(h.outbox_status("e2", "hook_b"), "delivered");
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM hook_deliveries"), 0);
+  EXPECT_EQ(h.scalar("SELECT last_success_ms FROM hooks WHERE id = 'hook_a'"), 1'000);
+  // Later: only the log; an entry of a hook deleted meanwhile is dropped, not an error.
+  h.exec("DELETE FROM hooks WHERE id = 'hook_b'");
+  auto st = s.finish({}, done, 2'000, three_days);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->finished, 0u);
+  EXPECT_EQ(h.text("SELECT group_concat(hook_id || ':' || event_id || ':' || outcome, ' ') FROM hook_deliveries"),
+            "hook_a:e1:delivered");
+  EXPECT_EQ(h.scalar("SELECT attempted_at_ms FROM hook_deliveries"), 1'000);
+}
+
 TEST(outbox_store, gone_deletes_the_hook_and_cancels_its_rows) {
   hook_db h;
   h.add_hook("hook_a", "https://a.example/");
