@@ -251,7 +251,7 @@ awaitable<void> engine::attempt(store::claimed_delivery d, lane* l) {
   const auto attempted_at = now_ms();
   store::delivery_result r;
   r.outbox_id = d.outbox_id;
-  r.hook_id = d.hook_id;
+  r.hook_id = std::move(d.hook_id);
   r.event_id = d.event_id;
   r.attempt = d.attempts + 1;
   r.attempted_at_ms = attempted_at;
@@ -267,7 +267,9 @@ awaitable<void> engine::attempt(store::claimed_delivery d, lane* l) {
   } else {
     // A named request, not a braced temporary in the co_await expression: GCC 12 destroys such a
     // temporary twice (the same family of bugs as offload()'s note in common/asio.hpp).
-    sinks::hook_request req{d.target_url, d.payload, d.event_id, ts, *signature};
+    // d's strings are not needed after this (r has the ids): moved, not copied.
+    sinks::hook_request req{std::move(d.target_url), std::move(d.payload), std::move(d.event_id), ts,
+                            std::move(*signature)};
     auto res = co_await client_.post(std::move(req));
     r.duration_ms = res.duration.count();
     status = res.status;
@@ -307,7 +309,7 @@ awaitable<void> engine::attempt(store::claimed_delivery d, lane* l) {
     case outcome::gone: gone_.inc(); break;
   }
   if (o != outcome::delivered) {
-    log_->debug("delivery: hook={} event={} attempt={} outcome={} status={} error={}", d.hook_id, d.event_id,
+    log_->debug("delivery: hook={} event={} attempt={} outcome={} status={} error={}", r.hook_id, r.event_id,
                 r.attempt, r.outcome, r.status_code ? std::to_string(*r.status_code) : "-", r.error.value_or("-"));
   }
   results_.push_back(std::move(r));
