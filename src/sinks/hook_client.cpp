@@ -86,10 +86,13 @@ std::string describe(const error_code& ec) {
 // let the rest of the value inject headers or a second request); other control characters but
 // HTAB are not field-vchars either.
 bool header_value_ok(std::string_view v) {
-  return std::none_of(v.begin(), v.end(), [](char c) {
+  // No early exit: the values are short and valid, and a plain OR-reduction vectorises.
+  bool bad = false;
+  for (const char c : v) {
     const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && u != '\t') || u == 0x7f;
-  });
+    bad |= (u < 0x20 && u != '\t') || u == 0x7f;
+  }
+  return !bad;
 }
 
 void append_number(std::string& out, std::uint64_t n) {
@@ -168,26 +171,25 @@ awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer,
     out.ec = wec;
     co_return out;
   }
+  // One read per response: a 1xx interim response (RFC 9110 §15.2) is a complete message of its
+  // own to the parser (no body, RFC 9112 §6.3), so reading "a message" stops after it and the loop
+  // reads the final one with a fresh parser.
   std::optional<capped_response_parser> parser;
-  for (;;) {
+  error_code rec;
+  do {
     parser.emplace(cap);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, use_nothrow);
-    if (hec) {
-      out.ec = hec;
-      co_return out;
-    }
-    // 1xx interim responses (RFC 9110 §15.2) are skipped; the final one follows.
-    if (parser->status >= 200) break;
+    auto [ec, n] = co_await http::async_read(stream, buffer, *parser, use_nothrow);
+    rec = ec;
+  } while (!rec && parser->status < 200);
+  if (!parser->is_header_done() || parser->status < 200) {
+    out.ec = rec;
+    co_return out;
   }
   out.header_seen = true;
   out.status = parser->status;
-  bool cut = false;
-  if (!parser->is_done()) {
-    auto [rec, rn] = co_await http::async_read(stream, buffer, *parser, use_nothrow);
-    // Over the cap, or the body cut short: the status arrived, so it still tells the outcome.
-    cut = static_cast<bool>(rec);
-  }
-  out.reusable = !cut && parser->is_done() && parser->keep_alive();
+  // Over the cap, or the body cut short (rec set): the status arrived, so it still tells the
+  // outcome, but the connection is not reused.
+  out.reusable = !rec && parser->is_done() && parser->keep_alive();
   out.snippet = std::move(parser->snippet);
   out.retry_after = std::move(parser->retry_after);
   co_return out;
