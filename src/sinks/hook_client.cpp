@@ -2,12 +2,15 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/span_body.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include <kazoo_bridge/net/address_policy.hpp>
 #include <kazoo_bridge/net/connect.hpp>
@@ -32,14 +35,27 @@ namespace ssl = asio::ssl;
 using clock = std::chrono::steady_clock;
 
 /// A pooled connection: plain TCP or TLS over TCP, with its read buffer (bytes read past one
-/// response belong to the next).
+/// response belong to the next) and the buffer its request heads are written into (kept, so a
+/// request on a reused connection allocates nothing for its head).
 struct hook_client::connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  std::string head;
   clock::time_point idle_since{};
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+struct hook_client::origin_pool {
+  std::vector<std::unique_ptr<connection>> idle;
+};
+
+/// A target URL, parsed once, with the part of the request head that never changes for it.
+struct hook_client::target {
+  net::url u;
+  std::string head_start;  ///< request line, Host, User-Agent, Content-Type
+  std::shared_ptr<origin_pool> pool;
 };
 
 namespace {
@@ -66,83 +82,123 @@ std::string describe(const error_code& ec) {
   return ec.message();
 }
 
-// The body is a view of the shared payload (hook_request::body), which outlives the exchange.
-using post_request = http::request<http::span_body<const char>>;
-
-post_request build(const hook_request& r, const net::url& u, const std::string& agent) {
-  post_request req{http::verb::post, u.target, 11};
-  req.set(http::field::host, u.authority());
-  req.set(http::field::user_agent, agent);
-  req.set(http::field::content_type, "application/json");
-  // Standard Webhooks headers (spec "Webhook headers").
-  req.set("webhook-id", r.webhook_id);
-  req.set("webhook-timestamp", std::to_string(r.timestamp_s));
-  req.set("webhook-signature", r.signature);
-  req.keep_alive(true);
-  if (r.body) req.body() = {r.body->data(), r.body->size()};
-  req.prepare_payload();
-  return req;
+// RFC 9110 §5.5: a field value never holds CR, LF or NUL (a CR LF would end the header line and
+// let the rest of the value inject headers or a second request); other control characters but
+// HTAB are not field-vchars either.
+bool header_value_ok(std::string_view v) {
+  // No early exit: the values are short and valid, and a plain OR-reduction vectorises.
+  bool bad = false;
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    bad |= (u < 0x20 && u != '\t') || u == 0x7f;
+  }
+  return !bad;
 }
 
-// One request/response on an open stream. Reads the body only up to `cap` bytes: a larger body
-// (or an endless one) leaves the connection unusable, so it is closed instead of drained.
+void append_number(std::string& out, std::uint64_t n) {
+  std::array<char, 24> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
+  out.append(digits.data(), static_cast<std::size_t>(end - digits.data()));
+}
+
+// The rest of the head, per attempt (RFC 9112 §3, §6.3). No "Connection: keep-alive": persistence
+// is HTTP/1.1's default (RFC 9112 §9.3). The Standard Webhooks headers (spec "Webhook headers").
+void write_head(std::string& out, const std::string& head_start, const hook_request& r, std::size_t length) {
+  out.clear();
+  out.append(head_start).append("Content-Length: ");
+  append_number(out, length);
+  out.append("\r\nwebhook-id: ").append(r.webhook_id).append("\r\nwebhook-timestamp: ");
+  if (r.timestamp_s < 0) out.push_back('-');
+  append_number(out, r.timestamp_s < 0 ? 0 - static_cast<std::uint64_t>(r.timestamp_s)
+                                       : static_cast<std::uint64_t>(r.timestamp_s));
+  out.append("\r\nwebhook-signature: ").append(r.signature).append("\r\n\r\n");
+}
+
+// Beast's response parser (status line, fields, Content-Length, chunked, 1xx, keep-alive rules)
+// without the message it would build: only the status, Retry-After and the first `cap` body bytes
+// are kept, so a response costs no allocation per header field.
+class capped_response_parser final : public http::basic_parser<false> {
+ public:
+  explicit capped_response_parser(std::size_t cap) : cap_(cap) {
+    body_limit(boost::none);  // our own cap below cuts the read instead
+    header_limit(16 * 1024);
+  }
+
+  int status = 0;
+  std::optional<std::string> retry_after;
+  std::string snippet;
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code& ec) override {
+    ec = http::error::bad_method;  // never called: this is a response parser
+  }
+  void on_response_impl(int code, beast::string_view, int, error_code&) override { status = code; }
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value, error_code&) override {
+    if (name == http::field::retry_after) retry_after.emplace(value.data(), value.size());
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, error_code& ec) override { return keep(body, ec); }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
+    return keep(body, ec);
+  }
+  void on_finish_impl(error_code&) override {}
+
+  // Past the cap the read stops with body_limit: the rest of a larger (or endless) body is never
+  // read, so the connection cannot be reused and is closed instead of drained.
+  std::size_t keep(beast::string_view body, error_code& ec) {
+    const std::size_t room = cap_ - snippet.size();
+    snippet.append(body.data(), std::min(room, body.size()));
+    if (body.size() > room) ec = http::error::body_limit;
+    return body.size();
+  }
+
+  std::size_t cap_;
+};
+
+// One request/response on an open stream: the head and the shared body go out in one gathered
+// write (one sendmsg on plain TCP). By reference: always awaited directly by post(), whose frame
+// owns the connection and the request.
 template <class Stream>
-awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer, const post_request& req,
-                                    clock::time_point deadline, std::size_t cap) {
+awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& buffer,
+                                    std::array<asio::const_buffer, 2> request, clock::time_point deadline,
+                                    std::size_t cap) {
   exchange_result out;
   beast::get_lowest_layer(stream).expires_at(deadline);
-  auto [wec, wn] = co_await http::async_write(stream, req, use_nothrow);
+  auto [wec, wn] = co_await asio::async_write(stream, request, use_nothrow);
   if (wec) {
     out.ec = wec;
     co_return out;
   }
-  std::optional<http::response_parser<http::buffer_body>> parser;
-  for (;;) {
-    parser.emplace();
-    parser->body_limit(boost::none);
-    parser->header_limit(16 * 1024);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, use_nothrow);
-    if (hec) {
-      out.ec = hec;
-      co_return out;
-    }
-    // 1xx interim responses (RFC 9110 §15.2) are skipped; the final one follows.
-    const int status = static_cast<int>(parser->get().result_int());
-    if (status >= 200) break;
+  // One read per response: a 1xx interim response (RFC 9110 §15.2) is a complete message of its
+  // own to the parser (no body, RFC 9112 §6.3), so reading "a message" stops after it and the loop
+  // reads the final one with a fresh parser.
+  std::optional<capped_response_parser> parser;
+  error_code rec;
+  do {
+    parser.emplace(cap);
+    auto [ec, n] = co_await http::async_read(stream, buffer, *parser, use_nothrow);
+    rec = ec;
+  } while (!rec && parser->status < 200);
+  if (!parser->is_header_done() || parser->status < 200) {
+    out.ec = rec;
+    co_return out;
   }
   out.header_seen = true;
-  out.status = static_cast<int>(parser->get().result_int());
-  if (auto it = parser->get().find(http::field::retry_after); it != parser->get().end()) {
-    out.retry_after = std::string(it->value());
-  }
-  std::array<char, 2048> chunk{};
-  bool cut = false;
-  while (!parser->is_done()) {
-    if (out.snippet.size() >= cap) {
-      cut = true;
-      break;
-    }
-    parser->get().body().data = chunk.data();
-    parser->get().body().size = chunk.size();
-    auto [rec, rn] = co_await http::async_read(stream, buffer, *parser, use_nothrow);
-    if (rec == http::error::need_buffer) rec = {};
-    const std::size_t got = chunk.size() - parser->get().body().size;
-    out.snippet.append(chunk.data(), std::min(got, cap - out.snippet.size()));
-    if (rec) {
-      // The status arrived: a body cut short still tells us the outcome.
-      out.ec = {};
-      cut = true;
-      break;
-    }
-  }
-  out.reusable = !cut && parser->is_done() && parser->get().keep_alive();
+  out.status = parser->status;
+  // Over the cap, or the body cut short (rec set): the status arrived, so it still tells the
+  // outcome, but the connection is not reused.
+  out.reusable = !rec && parser->is_done() && parser->keep_alive();
+  out.snippet = std::move(parser->snippet);
+  out.retry_after = std::move(parser->retry_after);
   co_return out;
 }
 
-awaitable<exchange_result> exchange_on(hook_client::connection& c, const post_request& req,
+awaitable<exchange_result> exchange_on(hook_client::connection& c, std::array<asio::const_buffer, 2> request,
                                        clock::time_point deadline, std::size_t cap) {
-  if (c.tls) co_return co_await exchange(*c.tls, c.buffer, req, deadline, cap);
-  co_return co_await exchange(*c.plain, c.buffer, req, deadline, cap);
+  if (c.tls) co_return co_await exchange(*c.tls, c.buffer, request, deadline, cap);
+  co_return co_await exchange(*c.plain, c.buffer, request, deadline, cap);
 }
 
 }  // namespace
@@ -155,10 +211,36 @@ hook_client::hook_client(asio::any_io_executor ex, std::shared_ptr<asio::ssl::co
 
 hook_client::~hook_client() = default;
 
-std::unique_ptr<hook_client::connection> hook_client::take_idle(const std::string& origin) {
-  auto it = idle_.find(origin);
-  if (it == idle_.end()) return nullptr;
-  auto& list = it->second;
+std::shared_ptr<const hook_client::target> hook_client::find_target(const std::string& url) {
+  if (auto it = targets_.find(url); it != targets_.end()) return it->second;
+  auto u = net::parse_url(url);
+  // parse_url refuses whitespace and control characters anywhere in the URL, so the target and
+  // the host are safe in a request line and a Host header; checked again to keep it so.
+  if (!u || (u->scheme != "http" && u->scheme != "https") || (u->tls() && !tls_) ||
+      !header_value_ok(u->target) || !header_value_ok(u->host)) {
+    return nullptr;
+  }
+  if (targets_.size() >= std::max<std::size_t>(opts_.max_cached_targets, 1)) {
+    // Full: start over rather than track recency. Pools without idle connections or users go too.
+    targets_.clear();
+    std::erase_if(pools_, [](const auto& kv) { return kv.second->idle.empty() && kv.second.use_count() == 1; });
+  }
+  auto t = std::make_shared<target>();
+  auto& pool = pools_[u->scheme + "://" + u->host + ":" + std::to_string(u->port)];
+  if (!pool) pool = std::make_shared<origin_pool>();
+  t->pool = pool;
+  // RFC 9112 §3: request-line; RFC 9110 §7.2: Host.
+  t->head_start.append("POST ").append(u->target).append(" HTTP/1.1\r\nHost: ").append(u->authority());
+  t->head_start.append("\r\nUser-Agent: ").append(opts_.user_agent);
+  t->head_start.append("\r\nContent-Type: application/json\r\n");
+  t->u = std::move(*u);
+  std::shared_ptr<const target> out = std::move(t);
+  targets_.emplace(url, out);
+  return out;
+}
+
+std::unique_ptr<hook_client::connection> hook_client::take_idle(origin_pool& pool) {
+  auto& list = pool.idle;
   const auto now = clock::now();
   while (!list.empty()) {
     auto c = std::move(list.back());
@@ -170,8 +252,8 @@ std::unique_ptr<hook_client::connection> hook_client::take_idle(const std::strin
   return nullptr;
 }
 
-void hook_client::give_back(const std::string& origin, std::unique_ptr<connection> c) {
-  auto& list = idle_[origin];
+void hook_client::give_back(origin_pool& pool, std::unique_ptr<connection> c) {
+  auto& list = pool.idle;
   if (list.size() >= opts_.max_idle_per_origin) return;
   c->idle_since = clock::now();
   c->lowest().expires_never();
@@ -180,11 +262,17 @@ void hook_client::give_back(const std::string& origin, std::unique_ptr<connectio
 
 std::size_t hook_client::idle_connections() const {
   std::size_t n = 0;
-  for (const auto& [origin, list] : idle_) n += list.size();
+  for (const auto& [origin, pool] : pools_) n += pool->idle.size();
   return n;
 }
 
-void hook_client::close_idle() { idle_.clear(); }
+void hook_client::close_idle() {
+  for (auto& [origin, pool] : pools_) pool->idle.clear();
+  // A post() in flight keeps its own target and pool: a connection it gives back afterwards is
+  // closed with them when it finishes.
+  targets_.clear();
+  pools_.clear();
+}
 
 awaitable<hook_response> hook_client::post(hook_request r) {
   const auto start = clock::now();
@@ -197,17 +285,22 @@ awaitable<hook_response> hook_client::post(hook_request r) {
     return out;
   };
 
-  auto u = net::parse_url(r.url);
-  if (!u || (u->scheme != "http" && u->scheme != "https") || (u->tls() && !tls_)) {
+  const auto t = find_target(r.url);
+  if (!t) {
     auto res = finish(make_error_code(boost::system::errc::invalid_argument));
     res.error_text = "invalid target URL";
     co_return res;
   }
-  const auto origin = u->scheme + "://" + u->host + ":" + std::to_string(u->port);
-  const auto req = build(r, *u, opts_.user_agent);
+  if (!header_value_ok(r.webhook_id) || !header_value_ok(r.signature) || !header_value_ok(opts_.user_agent)) {
+    auto res = finish(make_error_code(boost::system::errc::invalid_argument));
+    res.error_text = "invalid header value";
+    co_return res;
+  }
+  // The shared payload is sent from where it is (hook_request::body), never copied.
+  const asio::const_buffer body = r.body ? asio::buffer(*r.body) : asio::const_buffer{};
 
   for (int round = 0; round < 2; ++round) {
-    auto conn = take_idle(origin);
+    auto conn = take_idle(*t->pool);
     out.reused_connection = conn != nullptr;
     if (!conn) {
       conn = std::make_unique<connection>();
@@ -218,13 +311,13 @@ awaitable<hook_response> hook_client::post(hook_request r) {
                                    return net::target_address_allowed(a, allow);
                                  },
                                  true};
-      if (auto ec = co_await net::open_tcp(*conn->plain, *u, connect_deadline, std::move(filter))) {
+      if (auto ec = co_await net::open_tcp(*conn->plain, t->u, connect_deadline, std::move(filter))) {
         co_return finish(ec);
       }
-      if (u->tls()) {
+      if (t->u.tls()) {
         conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*conn->plain), *tls_);
         conn->plain.reset();
-        if (auto prepared = net::prepare_client_tls(conn->tls->native_handle(), u->host); !prepared) {
+        if (auto prepared = net::prepare_client_tls(conn->tls->native_handle(), t->u.host); !prepared) {
           co_return finish(prepared.error());
         }
         beast::get_lowest_layer(*conn->tls).expires_at(connect_deadline);
@@ -233,7 +326,9 @@ awaitable<hook_response> hook_client::post(hook_request r) {
         if (hec) co_return finish(hec);
       }
     }
-    auto x = co_await exchange_on(*conn, req, deadline, opts_.max_response_bytes);
+    write_head(conn->head, t->head_start, r, body.size());
+    const std::array<asio::const_buffer, 2> request{asio::buffer(conn->head), body};
+    auto x = co_await exchange_on(*conn, request, deadline, opts_.max_response_bytes);
     if (x.ec == beast::error::timeout) co_return finish(make_error_code(errc::timeout));
     if (x.ec && out.reused_connection && !x.header_seen && round == 0 && clock::now() < deadline) {
       continue;  // the peer had closed the idle connection: once more on a fresh one
@@ -242,7 +337,7 @@ awaitable<hook_response> hook_client::post(hook_request r) {
     out.status = x.status;
     out.snippet = std::move(x.snippet);
     out.retry_after = std::move(x.retry_after);
-    if (x.reusable) give_back(origin, std::move(conn));
+    if (x.reusable) give_back(*t->pool, std::move(conn));
     out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
     co_return out;
   }

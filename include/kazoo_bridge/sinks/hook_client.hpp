@@ -5,10 +5,10 @@
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <kazoo_bridge/common/asio.hpp>
@@ -24,6 +24,7 @@ struct hook_client_options {
   std::size_t max_idle_per_origin = 16;   ///< idle keep-alive connections kept per scheme+host+port
   std::chrono::milliseconds idle_timeout{30000};  ///< an idle connection older than this is not reused
   std::string user_agent{};               ///< empty: "kazoo-bridge/<version>"
+  std::size_t max_cached_targets = 16384;  ///< parsed target URLs kept; the cache restarts when full
 };
 
 /// One attempt. The Standard Webhooks headers are computed by the caller (delivery::sign):
@@ -65,7 +66,9 @@ class hook_client {
 
   /// POSTs `r` (Content-Type application/json, User-Agent, webhook-id/-timestamp/-signature).
   /// A reused keep-alive connection that turns out closed before any response byte is retried
-  /// once on a fresh connection.
+  /// once on a fresh connection. A header value with a control character (CR, LF, NUL...: the
+  /// webhook-id, the signature, the User-Agent) is refused before anything is sent
+  /// (boost::system::errc::invalid_argument, "invalid header value").
   awaitable<hook_response> post(hook_request r);
 
   /// Idle pooled connections across origins (tests, metrics).
@@ -76,13 +79,23 @@ class hook_client {
   struct connection;
 
  private:
-  std::unique_ptr<connection> take_idle(const std::string& origin);
-  void give_back(const std::string& origin, std::unique_ptr<connection> c);
+  struct origin_pool;
+  struct target;
+
+  /// The parsed form of a target URL, cached: deliveries go to the same few thousand hook URLs
+  /// over and over. nullptr: not a URL we can post to.
+  std::shared_ptr<const target> find_target(const std::string& url);
+  std::unique_ptr<connection> take_idle(origin_pool& pool);
+  void give_back(origin_pool& pool, std::unique_ptr<connection> c);
 
   asio::any_io_executor ex_;
   std::shared_ptr<asio::ssl::context> tls_;
   hook_client_options opts_;
-  std::map<std::string, std::vector<std::unique_ptr<connection>>> idle_;
+  /// By target URL. Shared with the attempts in flight, so dropping an entry never pulls a target
+  /// (or its origin's pool) from under a suspended post().
+  std::unordered_map<std::string, std::shared_ptr<const target>> targets_;
+  /// Idle connections by origin (scheme://host:port): the URLs of one origin share them.
+  std::unordered_map<std::string, std::shared_ptr<origin_pool>> pools_;
 };
 
 }  // namespace kazoo_bridge::sinks
