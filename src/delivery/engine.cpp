@@ -261,7 +261,7 @@ awaitable<void> engine::attempt(store::claimed_delivery d, lane* l) {
   const std::int64_t ts = attempted_at / 1000;
   std::optional<int> status;
   std::optional<std::string> retry_after;
-  auto signature = sign(d.secret, d.event_id, ts, *d.payload);
+  auto signature = sign_attempt(d.secret, d.event_id, ts, *d.payload);
   if (!signature) {
     r.error = "the hook's secret is not a valid whsec_ secret";
   } else {
@@ -460,6 +460,19 @@ awaitable<void> engine::flusher() {
   }
   flusher_running_ = false;
   wake_waiters();
+}
+
+result<std::string> engine::sign_attempt(const std::string& secret, std::string_view webhook_id, std::int64_t ts,
+                                         std::string_view body) {
+  auto it = signers_.find(secret);
+  if (it == signers_.end()) {
+    // Subscriptions come and go (Zapier subscribes when a Zap is turned on): keep the cache bounded.
+    if (signers_.size() >= 10'000) signers_.clear();
+    auto made = signer::make(secret);
+    if (!made) return made.error();
+    it = signers_.emplace(secret, std::move(*made)).first;
+  }
+  return it->second.sign(webhook_id, ts, body);
 }
 
 void engine::drop_queued(const std::string& hook_id) {

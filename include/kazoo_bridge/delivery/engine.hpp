@@ -22,6 +22,7 @@
 #include <kazoo_bridge/common/metrics.hpp>
 #include <kazoo_bridge/delivery/policy.hpp>
 #include <kazoo_bridge/delivery/rate_limit.hpp>
+#include <kazoo_bridge/delivery/signature.hpp>
 #include <kazoo_bridge/sinks/hook_client.hpp>
 #include <kazoo_bridge/store/database.hpp>
 #include <kazoo_bridge/store/outbox_store.hpp>
@@ -111,6 +112,8 @@ class engine {
   lane& lane_for(const std::string& target_url);
   std::vector<std::string> saturated_destinations() const;
   void drop_queued(const std::string& hook_id);
+  result<std::string> sign_attempt(const std::string& secret, std::string_view webhook_id, std::int64_t ts,
+                                   std::string_view body);
   bool deferred_log_due(bool draining) const;
   std::size_t plan_log(bool flush_deferred);
   void defer_successes();
@@ -137,6 +140,7 @@ class engine {
   std::vector<store::delivery_result> log_now_;
   std::vector<std::size_t> defer_;
   std::vector<std::string> skip_;  // saturated destinations of the claim in progress
+  std::unordered_map<std::string, signer> signers_;  // by secret: decoded and keyed once, not per attempt
   std::unordered_map<std::string, std::string> hook_urls_;  // hook id -> target URL, for the disable log line
   std::mt19937_64 rng_;
   asio::steady_timer claim_wake_, flush_wake_, done_, gauge_wake_;
