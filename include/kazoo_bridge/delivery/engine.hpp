@@ -41,7 +41,7 @@ struct engine_options {
   bool allow_private_targets = false;                ///< [hooks] allow_private_targets
   double jitter = 0.1;                               ///< +-10 % on every retry wait
   milliseconds max_retry_after{std::chrono::hours(24)};  ///< a longer Retry-After is capped
-  std::size_t claim_batch = 128;                     ///< rows per claim transaction
+  std::size_t claim_batch = 512;                     ///< rows per claim transaction
   std::size_t max_outstanding = 8192;                ///< claimed and not yet finished, all lanes
   std::size_t max_queued_per_lane = 512;             ///< a lane with this many waiting is not fed
   milliseconds poll_interval{std::chrono::seconds(30)};   ///< safety re-check without notify()
