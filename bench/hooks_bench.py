@@ -272,7 +272,7 @@ def add_arguments(p):
     p.add_argument("--hooks-rate-per-host", type=int, default=1000)
     p.add_argument("--hooks-latency-calls-per-s", type=float, default=2.0)
     # About 490 deliveries per call with 1,000 hooks over 7 types: 10 calls/s ~ 4,900 deliveries/s.
-    p.add_argument("--hooks-tp-calls-per-s", default="16,20,22,24", help="comma-separated steps, calls/s")
+    p.add_argument("--hooks-tp-calls-per-s", default="18,20,22,24", help="comma-separated steps, calls/s")
     p.add_argument("--hooks-drain", type=float, default=20, help="seconds to wait for the outbox to drain")
 
 

@@ -36,6 +36,14 @@ delivery_result result_for(const claimed_delivery& c, std::string outcome, std::
   return r;
 }
 
+// hook_a with e1 (call1) and hook_b with e2 (call2).
+void add_two_hooks_with_an_event_each(hook_db& h) {
+  h.add_hook("hook_a", "https://a.example/");
+  h.add_hook("hook_b", "https://b.example/");
+  h.add_event("e1", "call1", "hook_a");
+  h.add_event("e2", "call2", "hook_b");
+}
+
 TEST(outbox_store, claims_due_rows_with_event_and_hook_and_marks_them_in_flight) {
   hook_db h;
   h.add_hook("hook_a", "https://a.example/hook");
@@ -199,10 +207,7 @@ TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {
 
 TEST(outbox_store, finish_can_log_other_attempts_than_it_finishes) {
   hook_db h;
-  h.add_hook("hook_a", "https://a.example/");
-  h.add_hook("hook_b", "https://b.example/");
-  h.add_event("e1", "call1", "hook_a");
-  h.add_event("e2", "call2", "hook_b");
+  add_two_hooks_with_an_event_each(h);
   outbox_store s(h.db());
   auto c = *s.claim(1'000, lease, 100);
   ASSERT_EQ(c.size(), 2u);
@@ -290,10 +295,7 @@ TEST(outbox_store, resume_in_flight_after_a_crash_keeps_the_event_id) {
 
 TEST(outbox_store, skip_leaves_saturated_destinations_alone) {
   hook_db h;
-  h.add_hook("hook_a", "https://a.example/");
-  h.add_hook("hook_b", "https://b.example/");
-  h.add_event("e1", "call1", "hook_a");
-  h.add_event("e2", "call2", "hook_b");
+  add_two_hooks_with_an_event_each(h);
   outbox_store s(h.db());
   auto c = *s.claim(1'000, lease, 100, {"hook:hook_a"});
   EXPECT_EQ(events_of(c), std::vector<std::string>{"e2"});
