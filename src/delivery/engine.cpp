@@ -185,6 +185,9 @@ awaitable<void> engine::claim_loop() {
 }
 
 std::vector<std::string> engine::saturated_destinations() const {
+  // No lane can hold max_queued_per_lane when all of them together hold fewer: the usual case, and
+  // walking 1,000 lanes before every claim cost 5% of the I/O thread (perf, 1,000 hooks).
+  if (queued_ < opts_.max_queued_per_lane) return {};
   std::set<std::string> out;
   for (const auto& [key, l] : lanes_) {
     if (l->queue.size() < opts_.max_queued_per_lane) continue;

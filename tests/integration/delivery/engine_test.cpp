@@ -256,6 +256,32 @@ TEST(engine, a_success_reaches_the_attempt_log_after_attempt_log_delay) {
   EXPECT_FALSE(f.error);
 }
 
+TEST(engine, a_full_lane_is_not_fed_more_claimed_rows) {
+  auto o = test::fast_options();
+  o.timeout = 5000ms;
+  o.concurrency_per_host = 1;
+  o.max_queued_per_lane = 2;
+  o.claim_batch = 1;  // every row is its own claim, so the skip list decides each time
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint slow(f.ioc.get_executor());
+    fake_http_endpoint fast(f.ioc.get_executor());
+    slow.set_default({http::status::ok, "{}", "application/json", {}, 2000ms});
+    f.db.add_hook("hook_slow", "http://localhost:" + std::to_string(slow.port()) + "/");
+    f.db.add_hook("hook_fast", fast.url("/"));
+    for (int i = 0; i < 6; ++i) f.db.add_event("slow_" + std::to_string(i), "call_s" + std::to_string(i), "hook_slow");
+    for (int i = 0; i < 3; ++i) f.db.add_event("fast_" + std::to_string(i), "call_f" + std::to_string(i), "hook_fast");
+    f.start();
+    EXPECT_TRUE(co_await wait_until([&] { return fast.request_count() == 3; }, 1500ms));
+    // One attempt in progress and two queued: the other three stay pending in the outbox.
+    EXPECT_EQ(f.db.scalar("SELECT count(*) FROM outbox WHERE destination = 'hook:hook_slow' AND status = 'in_flight'"), 3);
+    EXPECT_EQ(f.db.scalar("SELECT count(*) FROM outbox WHERE destination = 'hook:hook_slow' AND status = 'pending'"), 3);
+    co_await f.stop();
+    co_await slow.shutdown();
+    co_await fast.shutdown();
+  }, 20s);
+}
+
 TEST(engine, a_private_address_is_refused_at_connect_time) {
   auto o = test::fast_options();
   o.allow_private_targets = false;
