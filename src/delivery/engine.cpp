@@ -1,6 +1,7 @@
 #include <kazoo_bridge/delivery/engine.hpp>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <kazoo_bridge/common/time.hpp>
 #include <kazoo_bridge/delivery/signature.hpp>
@@ -47,6 +48,9 @@ std::string loggable(const std::string& target_url) {
 }
 
 constexpr std::string_view hook_prefix = "hook:";
+
+// Entries kept in the per-URL and per-secret caches before they start over.
+constexpr std::size_t cache_limit = 10'000;
 
 }  // namespace
 
@@ -202,13 +206,15 @@ engine::lane& engine::lane_for(const std::string& target_url) {
   if (cached != lane_of_url_.end()) return *cached->second;
   auto& l = lanes_[lane_of(target_url)];
   if (!l) l = std::make_unique<lane>(io_, opts_.rate_per_host, opts_.concurrency_per_host);
+  // Subscriptions come and go, each with a URL of its own: keep the cache bounded (lanes stay).
+  if (lane_of_url_.size() >= cache_limit) lane_of_url_.clear();
   lane_of_url_.emplace(target_url, l.get());
   return *l;
 }
 
 void engine::dispatch(store::claimed_delivery d) {
   auto& l = lane_for(d.target_url);
-  if (!hook_urls_.contains(d.hook_id)) hook_urls_.emplace(d.hook_id, d.target_url);  // a hook's URL never changes
+  hook_urls_.try_emplace(d.hook_id, d.target_url);  // a hook's URL never changes (nothing updates it)
   l.queue.push_back(std::move(d));
   ++queued_;
   ++unfinished_;
@@ -335,9 +341,9 @@ bool engine::deferred_log_due(bool draining) const {
 std::size_t engine::plan_log(bool flush_deferred) {
   log_now_.clear();
   defer_.clear();
-  std::unordered_map<std::string_view, bool> now_hooks;  // hooks with an attempt to log now
+  std::unordered_set<std::string_view> now_hooks;  // hooks with an attempt to log now
   for (const auto& r : flushing_) {
-    if (r.outcome != "delivered") now_hooks.emplace(r.hook_id, true);
+    if (r.outcome != "delivered") now_hooks.insert(r.hook_id);
   }
   std::size_t from_deferred = 0;
   const auto waiting = [&](std::string_view hook) {
@@ -345,7 +351,7 @@ std::size_t engine::plan_log(bool flush_deferred) {
     return it != deferred_per_hook_.end() && it->second > 0;
   };
   bool extract = flush_deferred;
-  for (const auto& [hook, unused] : now_hooks) extract = extract || waiting(hook);
+  for (const auto hook : now_hooks) extract = extract || waiting(hook);
   if (extract) {
     std::deque<store::delivery_result> kept;
     for (auto& r : deferred_log_) {
@@ -470,7 +476,7 @@ result<std::string> engine::sign_attempt(const std::string& secret, std::string_
   auto it = signers_.find(secret);
   if (it == signers_.end()) {
     // Subscriptions come and go (Zapier subscribes when a Zap is turned on): keep the cache bounded.
-    if (signers_.size() >= 10'000) signers_.clear();
+    if (signers_.size() >= cache_limit) signers_.clear();
     auto made = signer::make(secret);
     if (!made) return made.error();
     it = signers_.emplace(secret, std::move(*made)).first;

@@ -85,6 +85,17 @@ EVP_MAC_CTX* thread_ctx() {
   return ctx.get();
 }
 
+// Appends standard padded base64 of `bytes` to `out` (one allocation at most: the caller's prefix
+// and the text share the string).
+void append_base64(std::string& out, std::string_view bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 4 * ((bytes.size() + 2) / 3) + 1);  // + the NUL EVP_EncodeBlock writes, cut below
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(at + static_cast<std::size_t>(n));
+}
+
 // Hashes id "." timestamp "." body (Standard Webhooks "Signature scheme": the exact bytes sent)
 // with an initialised context, streaming the parts instead of concatenating them, and formats
 // "v1," + base64(mac).
@@ -101,24 +112,18 @@ result<std::string> finish(EVP_MAC_CTX* ctx, std::string_view webhook_id, std::i
       !feed(".") || !feed(body) || EVP_MAC_final(ctx, mac.data(), &mac_len, mac.size()) != 1) {
     return openssl_failed();
   }
-  constexpr std::string_view version = "v1,";
-  // EVP_EncodeBlock writes a NUL after the text: one byte more, cut off by the resize.
-  std::string out(version.size() + 4 * ((mac_len + 2) / 3) + 1, '\0');
-  version.copy(out.data(), version.size());
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + version.size()), mac.data(),
-                                static_cast<int>(mac_len));
-  out.resize(version.size() + static_cast<std::size_t>(n));
+  std::string out;
+  out.reserve(3 + 4 * ((mac_len + 2) / 3) + 1);
+  out = "v1,";
+  append_base64(out, std::string_view(reinterpret_cast<const char*>(mac.data()), mac_len));
   return out;
 }
 
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + the NUL EVP_EncodeBlock writes
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
+  std::string out;
+  append_base64(out, bytes);
   return out;
 }
 

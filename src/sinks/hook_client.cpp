@@ -95,7 +95,8 @@ bool header_value_ok(std::string_view v) {
   return !bad;
 }
 
-void append_number(std::string& out, std::uint64_t n) {
+template <class Integer>
+void append_number(std::string& out, Integer n) {
   std::array<char, 24> digits{};
   const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
   out.append(digits.data(), static_cast<std::size_t>(end - digits.data()));
@@ -108,9 +109,7 @@ void write_head(std::string& out, const std::string& head_start, const hook_requ
   out.append(head_start).append("Content-Length: ");
   append_number(out, length);
   out.append("\r\nwebhook-id: ").append(r.webhook_id).append("\r\nwebhook-timestamp: ");
-  if (r.timestamp_s < 0) out.push_back('-');
-  append_number(out, r.timestamp_s < 0 ? 0 - static_cast<std::uint64_t>(r.timestamp_s)
-                                       : static_cast<std::uint64_t>(r.timestamp_s));
+  append_number(out, r.timestamp_s);
   out.append("\r\nwebhook-signature: ").append(r.signature).append("\r\n\r\n");
 }
 
