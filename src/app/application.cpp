@@ -300,8 +300,14 @@ struct application::impl {
     // Delivery deleted (410) or disabled (failing too long) a hook: the fan-out stops matching it.
     deliveries->on_hook_deleted = [this](const std::string& id) { subscriptions.erase(id); };
     deliveries->on_hook_disabled = [this](const std::string& id) { subscriptions.set_active(id, false); };
+    // The deliveries a commit queues are claimed in its own transaction and leave when it commits;
+    // the claim loop is woken only for those that claim could not take (per-call order, limits).
+    committer->in_transaction = [this] {
+      return deliveries ? deliveries->claim_step() : std::function<void(const store::commit_stats&)>{};
+    };
     committer->on_committed = [this](const store::commit_stats& st) {
-      if (st.outbox_inserted > 0) wake_delivery();
+      const auto sent = deliveries ? deliveries->committed() : 0;
+      if (st.outbox_inserted > sent) wake_delivery();
     };
     pipe->feed_live = [this] { return ingest->subscribed(); };
     ingest->feed_position_ms = [this] { return pipe->feed_position_ms(); };

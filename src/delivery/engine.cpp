@@ -123,6 +123,7 @@ awaitable<void> engine::run() {
     log_->warn("delivery: resumed {} deliveries that were in flight when the daemon stopped "
                "(they are sent again with the same webhook-id)", *resumed);
   }
+  claiming_ = !stopping_;
   flusher_running_ = true;
   spawn_logged(io_, [this]() -> awaitable<void> { co_await flusher(); }, "delivery-flusher", log_);
   gauges_running_ = true;
@@ -152,8 +153,7 @@ awaitable<void> engine::claim_loop() {
       // lambda twice (see offload() in common/asio.hpp); only the claim loop touches skip_.
       skip_ = saturated_destinations();
       const auto* skip = &skip_;
-      // The lease only documents when the claim was made; recovery is resume_in_flight() at start.
-      const std::int64_t lease = opts_.timeout.count() * 4 + 60'000;
+      const std::int64_t lease = lease_ms();
       auto claimed = co_await offload(db_thread_, [st, now, lease, limit, skip] {
         return st->claim(now, lease, limit, *skip);
       });
@@ -186,6 +186,54 @@ awaitable<void> engine::claim_loop() {
     claim_wake_.expires_after(wait);
     co_await claim_wake_.async_wait(use_nothrow);
   }
+}
+
+// The lease only documents when a claim was made; recovery is resume_in_flight() at start.
+std::int64_t engine::lease_ms() const { return opts_.timeout.count() * 4 + 60'000; }
+
+std::function<void(const store::commit_stats&)> engine::claim_step() {
+  forget_fresh();
+  if (!claiming_ || stopping_ || unfinished_ >= opts_.max_outstanding) return {};
+  fresh_.open = true;
+  fresh_.reserved = std::min(opts_.claim_batch, opts_.max_outstanding - unfinished_);
+  unfinished_ += fresh_.reserved;  // so the claim loop, meanwhile, cannot claim past max_outstanding
+  fresh_.skip = saturated_destinations();
+  return [st = store_.get(), f = &fresh_, now = now_ms(), lease = lease_ms()](const store::commit_stats& s) {
+    if (s.first_outbox_id == 0) return;
+    auto rows = st->claim_fresh(s.first_outbox_id, now, lease, f->reserved, f->skip);
+    if (rows) {
+      f->rows = std::move(*rows);
+    } else {
+      f->error = rows.error();
+    }
+  };
+}
+
+void engine::forget_fresh() {
+  if (!fresh_.open) return;
+  fresh_.open = false;
+  unfinished_ -= fresh_.reserved;
+  fresh_.reserved = 0;
+  fresh_.rows.clear();
+  fresh_.error = {};
+}
+
+std::size_t engine::committed() {
+  if (!fresh_.open) return 0;
+  if (fresh_.error) {
+    // The rows stay pending; the claim loop (notified for them) sends them.
+    log_->warn("delivery: claiming the deliveries of a commit in its transaction failed: {}; "
+               "they are claimed after it instead", fresh_.error.message());
+  }
+  auto rows = std::move(fresh_.rows);
+  fresh_.rows.clear();
+  forget_fresh();
+  // After stop(), they stay in_flight in the database, resumed by the next run() like every claimed
+  // row not attempted yet.
+  if (!stopping_) {
+    for (auto& d : rows) dispatch(std::move(d));
+  }
+  return rows.size();
 }
 
 std::vector<std::string> engine::saturated_destinations() const {

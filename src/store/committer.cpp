@@ -69,7 +69,10 @@ void committer::enqueue(batch b) {
   }
   pending_events_ += b.events.size();
   pending_gauge_.set(static_cast<double>(pending_events_));
-  queue_.push_back({std::move(b), clock::now()});
+  const auto now = clock::now();
+  const bool after_quiet = !last_enqueue_ || now - *last_enqueue_ >= opts_.max_delay;
+  last_enqueue_ = now;
+  queue_.push_back({std::move(b), now, after_quiet});
   // Wake run() only when that changes its decision: work arrived while idle, or enough events
   // to commit before max_delay. (Each cancel costs a wake-up; most enqueues need none.)
   if (waiting_ == waiting::idle ||
@@ -129,14 +132,16 @@ awaitable<bool> committer::commit_group(std::size_t n) {
   // I/O thread touches neither until offload() resumes us (B.5 rule 5, at most one commit in
   // flight). Keeping them here rather than moving them through the lambda means a failed
   // transaction's batches are simply put back in front of the queue.
-  auto work = [db = &db_, bs = &inflight_, err = &inflight_error_]() -> result<commit_stats> {
-    auto r = db->commit(std::span<const batch>(*bs));
+  inflight_step_ = in_transaction ? in_transaction() : std::function<void(const commit_stats&)>{};
+  auto work = [db = &db_, bs = &inflight_, err = &inflight_error_, step = &inflight_step_]() -> result<commit_stats> {
+    auto r = db->commit(std::span<const batch>(*bs), *step);
     if (!r) *err = db->last_error();
     return r;
   };
   const auto t0 = clock::now();
   const result<commit_stats> stats = co_await offload(db_thread_, work);
   const std::string error = std::exchange(inflight_error_, {});
+  inflight_step_ = {};
 
   if (stats) {
     latency_.observe(std::chrono::duration<double>(clock::now() - t0).count());
@@ -215,6 +220,10 @@ awaitable<void> committer::run() {
              opts_.max_delay.count(), opts_.max_batch_events, opts_.max_pending_events);
 
   while (true) {
+    // A cancellation emitted while a commit was in flight reached no wait of ours: look for it here.
+    if (auto cs = co_await asio::this_coro::cancellation_state; cs.cancelled() != asio::cancellation_type::none) {
+      stop();
+    }
     if (queue_.empty()) {
       if (stopping_) break;
       co_await wait_until(waiting::idle, clock::time_point::max());
@@ -232,9 +241,10 @@ awaitable<void> committer::run() {
     }
     retry_at_.reset();
     // Group commit: let the oldest batch wait up to max_delay for others, unless the
-    // transaction is already full or we are draining.
+    // transaction is already full, we are draining, or it came alone after a quiet spell.
     const auto due = queue_.front().at + opts_.max_delay;
-    if (!stopping_ && isolate_ == 0 && now < due && pending_events_ < opts_.max_batch_events) {
+    const bool alone = queue_.size() == 1 && queue_.front().after_quiet;
+    if (!stopping_ && isolate_ == 0 && !alone && now < due && pending_events_ < opts_.max_batch_events) {
       co_await wait_until(waiting::gathering, due);
       continue;
     }

@@ -435,12 +435,14 @@ const std::string& database::path() const { return impl_->opts.path; }
 
 result<commit_stats> database::commit(const batch& b) { return commit(std::span<const batch>(&b, 1)); }
 
-result<commit_stats> database::commit(std::span<const batch> batches) {
+result<commit_stats> database::commit(std::span<const batch> batches,
+                                      const std::function<void(const commit_stats&)>& in_transaction) {
   sqlite3* db = impl_->db.get();
   // IMMEDIATE takes the write lock up front, so busy_timeout applies to waiting for it; a
   // deferred transaction that upgrades later fails with SQLITE_BUSY at once instead.
   if (auto ec = detail::exec(db, "BEGIN IMMEDIATE", &impl_->last_error)) return ec;
   auto r = impl_->commit_in_transaction(batches);
+  if (r && in_transaction) in_transaction(*r);
   if (r) {
     if (auto ec = detail::exec(db, "COMMIT", &impl_->last_error)) r = ec;
   }
@@ -496,7 +498,10 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
       u.bind(4, o.next_attempt_at_ms);
       u.bind(5, now);
       if (auto s = u.step(); !s) return fail(s.error());
-      if (sqlite3_changes64(conn) > 0) ++stats.outbox_inserted;
+      if (sqlite3_changes64(conn) > 0) {
+        ++stats.outbox_inserted;
+        if (stats.first_outbox_id == 0) stats.first_outbox_id = sqlite3_last_insert_rowid(conn);
+      }
     }
     for (const call_row& c : b.calls) {
       if (newest[c.call_id] != &c) continue;

@@ -32,6 +32,23 @@ std::string json_string_array(const std::vector<std::string>& v) {
   return out + "]";
 }
 
+// The claim's rows and its eligibility rules, shared by claim() and claim_fresh(). NOT EXISTS (on the
+// outbox_lane index) keeps a row back while an older row of the same call for the same destination is
+// unfinished: that is the per-call FIFO. The hook join drops disabled (and deleted) hooks: their rows
+// wait. An event fans out to many hooks, so its rows come together: the payload is copied once per
+// event and shared. (Reading it in a second statement per event instead of this join saved 8% of the
+// claim's instructions with 50 hooks per event but cost 15% more with one.)
+constexpr std::string_view claim_select =
+    "SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, e.payload, e.occurred_at_ms, "
+    "h.id, h.target_url, h.secret "
+    "FROM outbox o "
+    "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
+    "JOIN call_events e ON e.id = o.event_id "
+    "WHERE o.status = 'pending' AND o.next_attempt_at_ms <= ?1 AND o.destination LIKE 'hook:%' "
+    "AND o.destination NOT IN (SELECT value FROM json_each(?3)) "
+    "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination "
+    "AND p.call_id = o.call_id AND p.id < o.id AND p.status IN ('pending', 'in_flight')) ";
+
 std::string_view outbox_status_of(std::string_view outcome) {
   if (outcome == "delivered") return "delivered";
   if (outcome == "retry") return "pending";
@@ -44,7 +61,7 @@ std::string_view outbox_status_of(std::string_view outcome) {
 struct outbox_store::impl {
   sqlite3* db;
   statement begin, commit, rollback;
-  statement resume, claim, mark, update_row, hook_exists, log_attempt, hook_success, hook_failure, disable,
+  statement resume, claim, claim_fresh, savepoint, release, rollback_to, mark, update_row, hook_exists, log_attempt, hook_success, hook_failure, disable,
       delete_hook, cancel_rows, next_due, counts, prune, prune_outbox;
 
   explicit impl(sqlite3* d)
@@ -56,23 +73,13 @@ struct outbox_store::impl {
                "UPDATE outbox SET status = 'pending', lease_until_ms = NULL, updated_at_ms = ?1 "
                "WHERE status = 'in_flight' "
                "AND destination LIKE 'hook:%'"),
-        // Walks the due index in due order. NOT EXISTS (on the outbox_lane index) keeps a row
-        // back while an older row of the same call for the same destination is unfinished: that
-        // is the per-call FIFO. The hook join drops disabled (and deleted) hooks: their rows wait.
-        // An event fans out to many hooks, so its rows come together: claim() copies the payload once per
-        // event and shares it. (Reading it in a second statement per event instead of this join saved
-        // 8% of the claim's instructions with 50 hooks per event but cost 15% more with one.)
-        claim(d,
-              "SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, e.payload, e.occurred_at_ms, "
-              "h.id, h.target_url, h.secret "
-              "FROM outbox o "
-              "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
-              "JOIN call_events e ON e.id = o.event_id "
-              "WHERE o.status = 'pending' AND o.next_attempt_at_ms <= ?1 AND o.destination LIKE 'hook:%' "
-              "AND o.destination NOT IN (SELECT value FROM json_each(?3)) "
-              "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.destination = o.destination "
-              "AND p.call_id = o.call_id AND p.id < o.id AND p.status IN ('pending', 'in_flight')) "
-              "ORDER BY o.next_attempt_at_ms, o.id LIMIT ?2"),
+        // Walks the due index in due order.
+        claim(d, std::string(claim_select) + "ORDER BY o.next_attempt_at_ms, o.id LIMIT ?2"),
+        // The rows of the transaction in progress only: a range of the rowid (ids from ?4 on), in id order.
+        claim_fresh(d, std::string(claim_select) + "AND o.id >= ?4 ORDER BY o.id LIMIT ?2"),
+        savepoint(d, "SAVEPOINT claim_fresh"),
+        release(d, "RELEASE claim_fresh"),
+        rollback_to(d, "ROLLBACK TO claim_fresh"),
         // One statement per row on purpose: one UPDATE ... WHERE id IN (SELECT value FROM json_each(?))
         // for the whole claim needs a statement journal (a multi-row write that may abort), which spills
         // to a temporary file past 64 KB (+435 bytes written per delivery in bench/outbox_cycle). With
@@ -134,7 +141,8 @@ struct outbox_store::impl {
                      "status IN ('delivered', 'failed', 'cancelled') ORDER BY id LIMIT ?2)") {}
 
   error_code prepared() const {
-    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &mark, &update_row, &hook_exists,
+    for (const statement* s : {&begin, &commit, &rollback, &resume, &claim, &claim_fresh, &savepoint, &release,
+                               &rollback_to, &mark, &update_row, &hook_exists,
                                &log_attempt, &hook_success, &hook_failure, &disable, &delete_hook, &cancel_rows,
                                &next_due, &counts, &prune, &prune_outbox}) {
       if (!s->valid()) return s->prepare_error();
@@ -153,6 +161,10 @@ struct outbox_store::impl {
   }
 
   std::int64_t changes() const { return static_cast<std::int64_t>(sqlite3_changes(db)); }
+
+  result<std::vector<claimed_delivery>> select_and_mark(statement& query, std::int64_t now_ms, std::int64_t lease_ms,
+                                                        std::size_t limit, const std::vector<std::string>& skip,
+                                                        std::int64_t first_id);
 };
 
 outbox_store::outbox_store(database& db) : impl_(std::make_unique<impl>(db.native_handle())) {}
@@ -167,27 +179,25 @@ result<std::int64_t> outbox_store::resume_in_flight(std::int64_t now_ms) {
   return impl_->changes();
 }
 
-result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, std::int64_t lease_ms,
-                                                          std::size_t limit, const std::vector<std::string>& skip) {
-  if (auto ec = impl_->prepared()) return ec;
-  if (auto ec = impl_->exec(impl_->begin)) return ec;
+// The rows `query` selects (claim's or claim_fresh's), marked in_flight, inside the caller's transaction.
+result<std::vector<claimed_delivery>> outbox_store::impl::select_and_mark(statement& query, std::int64_t now_ms,
+                                                                          std::int64_t lease_ms, std::size_t limit,
+                                                                          const std::vector<std::string>& skip,
+                                                                          std::int64_t first_id) {
   std::vector<claimed_delivery> out;
   out.reserve(std::min<std::size_t>(limit, 4096));
-  auto fail = [&](error_code ec) -> result<std::vector<claimed_delivery>> {
-    impl_->abort();
-    return ec;
-  };
   {
     // The claimed rows of one event are usually adjacent (same due time, consecutive ids), but a retry
     // can interleave them with others: a map, not just the last event.
     std::unordered_map<std::string, std::shared_ptr<const std::string>> payloads;
-    statement::use u(impl_->claim);
+    statement::use u(query);
     u.bind(1, now_ms);
     u.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
     u.bind(3, json_string_array(skip));
+    if (first_id > 0) u.bind(4, first_id);
     for (;;) {
       auto row = u.step();
-      if (!row) return fail(row.error());
+      if (!row) return row.error();
       if (!*row) break;
       claimed_delivery c;
       c.outbox_id = u.int64(0);
@@ -206,13 +216,50 @@ result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, s
     }
   }
   for (const auto& c : out) {
-    statement::use u(impl_->mark);
+    statement::use u(mark);
     u.bind(1, c.outbox_id);
     u.bind(2, now_ms + lease_ms);
     u.bind(3, now_ms);
-    if (auto r = u.step(); !r) return fail(r.error());
+    if (auto r = u.step(); !r) return r.error();
   }
-  if (auto ec = impl_->exec(impl_->commit)) return fail(ec);
+  return out;
+}
+
+result<std::vector<claimed_delivery>> outbox_store::claim(std::int64_t now_ms, std::int64_t lease_ms,
+                                                          std::size_t limit, const std::vector<std::string>& skip) {
+  if (auto ec = impl_->prepared()) return ec;
+  if (auto ec = impl_->exec(impl_->begin)) return ec;
+  auto out = impl_->select_and_mark(impl_->claim, now_ms, lease_ms, limit, skip, 0);
+  if (!out) {
+    impl_->abort();
+    return out.error();
+  }
+  if (auto ec = impl_->exec(impl_->commit)) {
+    impl_->abort();
+    return ec;
+  }
+  return out;
+}
+
+result<std::vector<claimed_delivery>> outbox_store::claim_fresh(std::int64_t first_id, std::int64_t now_ms,
+                                                                std::int64_t lease_ms, std::size_t limit,
+                                                                const std::vector<std::string>& skip) {
+  if (auto ec = impl_->prepared()) return ec;
+  if (first_id <= 0 || limit == 0) return std::vector<claimed_delivery>{};
+  // A savepoint: if this fails half way, the marks it made are undone and the caller's transaction
+  // (the events and their outbox rows) goes on; the rows stay pending for claim().
+  if (auto ec = impl_->exec(impl_->savepoint)) return ec;
+  auto out = impl_->select_and_mark(impl_->claim_fresh, now_ms, lease_ms, limit, skip, first_id);
+  if (!out) {
+    impl_->exec(impl_->rollback_to);
+    impl_->exec(impl_->release);
+    return out.error();
+  }
+  if (auto ec = impl_->exec(impl_->release)) {
+    impl_->exec(impl_->rollback_to);
+    impl_->exec(impl_->release);
+    return ec;
+  }
   return out;
 }
 

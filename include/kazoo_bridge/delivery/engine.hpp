@@ -82,6 +82,17 @@ class engine {
   /// New outbox rows may be due now (after a commit, a replay, a re-enable).
   void notify();
 
+  /// For store::committer::in_transaction: a step that claims, inside the commit's own transaction,
+  /// the deliveries that transaction queues (outbox_store::claim_fresh), within the engine's limits,
+  /// so they are sent the moment it commits instead of after a claim transaction of their own.
+  /// Empty until run() has resumed the last run's rows, and after stop(). One at a time: a
+  /// claim_step() not followed by committed() was a transaction that failed and rolled its claim back
+  /// with everything else; the next claim_step() forgets it.
+  std::function<void(const store::commit_stats&)> claim_step();
+  /// After the transaction of the last claim_step() committed: sends what its step claimed. Returns
+  /// how many rows that was (the rest of the transaction's rows are for notify()).
+  std::size_t committed();
+
   /// Called on the I/O thread when delivery deleted (410) or disabled (failing too long) a hook,
   /// so the subscription index stops matching it.
   std::function<void(const std::string& hook_id)> on_hook_deleted, on_hook_disabled;
@@ -119,6 +130,8 @@ class engine {
   void defer_successes();
   void restore_deferred(std::size_t n);
   void wake_waiters();
+  std::int64_t lease_ms() const;
+  void forget_fresh();
 
   asio::any_io_executor io_;
   asio::thread_pool& db_thread_;
@@ -140,6 +153,16 @@ class engine {
   std::vector<store::delivery_result> log_now_;
   std::vector<std::size_t> defer_;
   std::vector<std::string> skip_;  // saturated destinations of the claim in progress
+  // claim_step()'s claim: what it reserved of max_outstanding, and what its step found on the DB thread
+  // (which alone touches rows/error/skip between claim_step() and committed()).
+  struct fresh_claim {
+    bool open = false;
+    std::size_t reserved = 0;
+    std::vector<std::string> skip;
+    std::vector<store::claimed_delivery> rows;
+    error_code error;
+  } fresh_;
+  bool claiming_ = false;  // run() has resumed the last run's rows: claim_step() may claim
   std::unordered_map<std::string, signer> signers_;  // by secret: decoded and keyed once, not per attempt
   std::unordered_map<std::string, std::string> hook_urls_;  // hook id -> target URL, for the disable log line
   std::mt19937_64 rng_;

@@ -23,7 +23,9 @@ namespace kazoo_bridge::store {
 
 struct committer_options {
   /// How long the first pending batch waits for others to join its transaction. With a commit in
-  /// flight, a batch waits at most that commit + max_delay before its own commit starts.
+  /// flight, a batch waits at most that commit + max_delay before its own commit starts. A batch that
+  /// comes alone, at least max_delay after the one before it, does not wait: at a trickle nothing
+  /// would join it (like PostgreSQL's commit_delay, which waits only when other transactions are busy).
   std::chrono::milliseconds max_delay{2};
   /// A transaction takes whole batches until it holds at least this many events (a batch is never
   /// split: the lifecycle events of one batch are committed atomically).
@@ -73,11 +75,17 @@ class committer {
 
   /// Called on the I/O thread after each successful transaction (e.g. to wake delivery).
   std::function<void(const commit_stats&)> on_committed;
+  /// Optional. Asked on the I/O thread just before each transaction is handed to the DB thread; the
+  /// step it returns (if not empty) runs there inside that transaction, after its rows are written
+  /// (database::commit's `in_transaction`). The delivery engine claims the outbox rows being queued
+  /// this way (engine::claim_step()), so they leave as soon as they are committed.
+  std::function<std::function<void(const commit_stats&)>()> in_transaction;
 
  private:
   struct queued {
     batch b;
     std::chrono::steady_clock::time_point at;  // when enqueue() received it, for max_delay
+    bool after_quiet = false;  // the first batch, or max_delay or more after the previous one
   };
   enum class waiting { no, idle, gathering, backoff };  // what run() is waiting for, if anything
 
@@ -95,7 +103,9 @@ class committer {
   std::deque<queued> queue_;  // enqueue order; the transaction in flight has taken its front
   std::vector<batch> inflight_;  // the transaction on the DB thread (back in queue_ if it fails)
   std::string inflight_error_;   // SQLite's message when it failed, written on the DB thread
+  std::function<void(const commit_stats&)> inflight_step_;  // in_transaction()'s step for that transaction
   std::size_t pending_events_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_enqueue_;
   std::size_t isolate_ = 0;    // after a refused transaction: commit this many batches one by one
   std::size_t fail_streak_ = 0;
   std::chrono::milliseconds backoff_{0};

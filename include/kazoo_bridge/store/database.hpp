@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,7 +53,12 @@ class database {
   /// All or nothing: on any error the transaction is rolled back and nothing is visible.
   result<commit_stats> commit(const batch& b);
   /// Several batches in one transaction, in order (group commit). All or nothing across them.
-  result<commit_stats> commit(std::span<const batch> batches);
+  /// `in_transaction`, when given, runs after the rows are written and before COMMIT, on this
+  /// connection (the delivery engine claims the outbox rows just queued: committer::in_transaction).
+  /// It must not fail the transaction (it keeps its own writes in a savepoint), and what it wrote
+  /// is rolled back with everything else if COMMIT fails.
+  result<commit_stats> commit(std::span<const batch> batches,
+                              const std::function<void(const commit_stats&)>& in_transaction = {});
 
   /// The `limit` most recent calls, newest first (started_at).
   result<std::vector<call_row>> recent_calls(std::size_t limit);

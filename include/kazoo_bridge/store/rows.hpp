@@ -97,6 +97,9 @@ struct commit_stats {
   std::size_t events_inserted = 0, events_duplicate = 0, calls_upserted = 0;
   std::size_t outbox_inserted = 0;  ///< a row for a duplicate (event, destination) is not inserted
   std::size_t batches = 0;          ///< how many batches this transaction held
+  /// The id of the first outbox row this transaction inserted (0: none). A new row's id is above every
+  /// id in the table, so this transaction's rows are the ids from here on (committer::in_transaction).
+  std::int64_t first_outbox_id = 0;
 
   commit_stats& operator+=(const commit_stats& o) {
     events_inserted += o.events_inserted;
@@ -104,6 +107,9 @@ struct commit_stats {
     calls_upserted += o.calls_upserted;
     outbox_inserted += o.outbox_inserted;
     batches += o.batches;
+    if (first_outbox_id == 0 || (o.first_outbox_id != 0 && o.first_outbox_id < first_outbox_id)) {
+      first_outbox_id = o.first_outbox_id;
+    }
     return *this;
   }
 };

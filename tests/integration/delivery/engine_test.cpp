@@ -2,8 +2,10 @@
 
 #include <kazoo_bridge/common/time.hpp>
 #include <kazoo_bridge/delivery/signature.hpp>
+#include <kazoo_bridge/store/committer.hpp>
 #include <kazoo_bridge/store/outbox_store.hpp>
 
+#include "../../unit/store/sample_rows.hpp"
 #include "engine_fixture.hpp"
 
 namespace kazoo_bridge::delivery {
@@ -16,6 +18,35 @@ using test::run_coro;
 using test::scripted_reply;
 using test::wait_until;
 namespace http = net::http;
+
+// The store's group committer wired to the engine as the application wires them: the deliveries a
+// commit queues are claimed in its transaction; the claim loop is notified only for the others.
+struct committing {
+  explicit committing(engine_fixture& f) : c(f.ioc.get_executor(), f.db_thread, f.db.db(), {}, f.metrics, f.log.logger()) {
+    c.in_transaction = [&f] { return f.eng->claim_step(); };
+    c.on_committed = [this, &f](const store::commit_stats& st) {
+      if (st.outbox_inserted > f.eng->committed()) {
+        ++notified;
+        f.eng->notify();
+      }
+    };
+    asio::co_spawn(f.ioc, c.run(), [this](std::exception_ptr) { running = false; });
+  }
+  awaitable<void> stop() {
+    c.stop();
+    co_await wait_until([this] { return !running; }, std::chrono::seconds(5));
+  }
+  /// A lifecycle event of `call` and one outbox row per hook, as the pipeline enqueues them.
+  static store::batch event(const std::string& id, const std::string& call, const std::vector<std::string>& hooks) {
+    store::batch b;
+    b.events.push_back(store::test::sample_event(id, call, "call.started", now_unix_ms()));
+    for (const auto& h : hooks) b.outbox.push_back({id, "hook:" + h, call, now_unix_ms()});
+    return b;
+  }
+  store::committer c;
+  bool running = true;
+  int notified = 0;
+};
 
 std::string header(const net::request& r, std::string_view name) {
   auto it = r.find(name);
@@ -364,6 +395,66 @@ TEST(engine, notify_wakes_delivery_for_rows_committed_while_idle) {
     f.eng->notify();
     EXPECT_TRUE(co_await f.until_status("ev_1", "hook_a", "delivered", 3s));
     co_await f.stop();
+    co_await sink.shutdown();
+  }, 10s);
+}
+
+TEST(engine, the_deliveries_a_commit_queues_leave_when_it_commits_without_a_claim_of_their_own) {
+  auto o = test::fast_options();
+  o.poll_interval = 60s;  // the claim loop would find them only after a minute without notify()
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint a(f.ioc.get_executor()), b(f.ioc.get_executor());
+    f.db.add_hook("hook_a", a.url("/"));
+    f.db.add_hook("hook_b", b.url("/"));
+    f.start();
+    co_await wait_until([] { return false; }, 100ms);  // the engine has resumed and is idle
+    committing c(f);
+    c.c.enqueue(committing::event("ev_1", "call_1", {"hook_a", "hook_b"}));
+    EXPECT_TRUE(co_await f.until_status("ev_1", "hook_a", "delivered", 3s));
+    EXPECT_TRUE(co_await f.until_status("ev_1", "hook_b", "delivered", 3s));
+    EXPECT_EQ(c.notified, 0) << "both rows were claimed in the commit's transaction";
+    // Two events of one call in one transaction: the second waits for the first (per-call order), so
+    // the commit claims only the first and the claim loop is woken for the second.
+    store::batch two = committing::event("ev_2", "call_2", {"hook_a"});
+    auto second = committing::event("ev_3", "call_2", {"hook_a"});
+    two.events.push_back(second.events[0]);
+    two.outbox.push_back(second.outbox[0]);
+    c.c.enqueue(std::move(two));
+    EXPECT_TRUE(co_await f.until_status("ev_3", "hook_a", "delivered", 3s));
+    EXPECT_EQ(c.notified, 1);
+    std::vector<std::string> ids;
+    for (const auto& r : a.requests()) ids.push_back(header(r, "webhook-id"));
+    EXPECT_EQ(ids, (std::vector<std::string>{"ev_1", "ev_2", "ev_3"}));
+    co_await c.stop();
+    co_await f.stop();
+    co_await a.shutdown();
+    co_await b.shutdown();
+  }, 10s);
+  EXPECT_FALSE(f.error);
+}
+
+TEST(engine, a_commit_that_failed_after_asking_for_a_claim_step_holds_no_capacity) {
+  auto o = test::fast_options();
+  o.max_outstanding = 1;  // one reservation left behind would stop every delivery
+  o.claim_batch = 1;
+  o.poll_interval = 60s;
+  engine_fixture f(o);
+  run_coro(f.ioc, [&]() -> awaitable<void> {
+    fake_http_endpoint sink(f.ioc.get_executor());
+    f.db.add_hook("hook_a", sink.url("/"));
+    f.start();
+    co_await wait_until([] { return false; }, 100ms);
+    // The committer asked for a step, then its transaction failed: committed() never comes.
+    EXPECT_TRUE(static_cast<bool>(f.eng->claim_step()));
+    committing c(f);
+    c.c.enqueue(committing::event("ev_1", "call_1", {"hook_a"}));
+    EXPECT_TRUE(co_await f.until_status("ev_1", "hook_a", "delivered", 3s));
+    EXPECT_EQ(c.notified, 0);
+    co_await c.stop();
+    co_await f.stop();
+    // After stop() there is no step: what a late commit queues waits in the outbox for the next start.
+    EXPECT_FALSE(static_cast<bool>(f.eng->claim_step()));
     co_await sink.shutdown();
   }, 10s);
 }

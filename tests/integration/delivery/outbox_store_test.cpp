@@ -5,12 +5,13 @@
 
 #include <kazoo_bridge/store/outbox_store.hpp>
 
+#include "../../unit/store/sample_rows.hpp"
 #include "hook_db.hpp"
 
 namespace kazoo_bridge::store {
 namespace {
 
-using test::hook_db;
+using kazoo_bridge::test::hook_db;
 
 constexpr std::int64_t lease = 60'000;
 constexpr std::int64_t three_days = 259'200'000;
@@ -167,6 +168,75 @@ TEST(outbox_store, one_call_reaches_a_destination_in_order) {
   std::vector<delivery_result> ok{result_for(again->front(), "delivered", 2'000)};
   ASSERT_TRUE(s.finish(ok, 2'000, three_days).has_value());
   EXPECT_EQ(events_of(*s.claim(2'000, lease, 100)), std::vector<std::string>{"c1-e2"});
+}
+
+// A batch as the pipeline commits it: events of calls, and outbox rows for the hooks that want them.
+batch batch_with(std::vector<std::pair<std::string, std::string>> events,                 // (event id, call)
+                 std::vector<std::pair<std::string, std::string>> deliveries) {           // (event id, hook)
+  batch b;
+  std::map<std::string, std::string> call_of;
+  for (auto& [id, call] : events) {
+    b.events.push_back(test::sample_event(id, call));
+    call_of[id] = call;
+  }
+  for (auto& [id, hook] : deliveries) b.outbox.push_back({id, "hook:" + hook, call_of[id], 0});
+  return b;
+}
+
+// What a commit with claim_fresh() as its in_transaction step claimed, in claim order.
+std::vector<std::string> commit_claiming(hook_db& h, outbox_store& s, const batch& b, std::size_t limit,
+                                         const std::vector<std::string>& skip = {}) {
+  std::vector<std::string> claimed;
+  std::map<std::string, std::string> payloads;  // (another connection cannot see them before COMMIT)
+  for (const auto& e : b.events) payloads[e.id] = e.payload;
+  auto r = h.db().commit(std::span<const batch>(&b, 1), [&](const commit_stats& st) {
+    auto c = s.claim_fresh(st.first_outbox_id, 1'000, lease, limit, skip);
+    ASSERT_TRUE(c.has_value()) << c.error().message();
+    for (const auto& d : *c) {
+      claimed.push_back(d.event_id + "@" + d.hook_id);
+      EXPECT_EQ(*d.payload, payloads[d.event_id]);
+      EXPECT_EQ(d.target_url, "https://" + d.hook_id + ".example/");
+    }
+  });
+  EXPECT_TRUE(r.has_value());
+  return claimed;
+}
+
+TEST(outbox_store, claim_fresh_claims_the_rows_of_the_commit_in_progress_by_the_claims_rules) {
+  hook_db h;
+  for (const char* id : {"a", "b", "c"}) h.add_hook(id, std::string("https://") + id + ".example/");
+  h.exec("UPDATE hooks SET status = 'disabled' WHERE id = 'c'");
+  h.add_event("old", "call1", "a");  // committed earlier, still pending
+  outbox_store s(h.db());
+  // n1 (call1) for a, b, c; n2 and n3 (call2) for b.
+  auto b = batch_with({{"n1", "call1"}, {"n2", "call2"}, {"n3", "call2"}},
+                      {{"n1", "a"}, {"n1", "b"}, {"n1", "c"}, {"n2", "b"}, {"n3", "b"}});
+  EXPECT_EQ(commit_claiming(h, s, b, 100), (std::vector<std::string>{"n1@b", "n2@b"}));
+  EXPECT_EQ(h.outbox_status("n1", "b"), "in_flight");
+  EXPECT_EQ(h.outbox_status("n2", "b"), "in_flight");
+  EXPECT_EQ(h.scalar("SELECT lease_until_ms FROM outbox WHERE event_id = 'n2'"), 1'000 + lease);
+  EXPECT_EQ(h.outbox_status("n1", "a"), "pending");   // behind "old", an older row of call1 for a
+  EXPECT_EQ(h.outbox_status("n1", "c"), "pending");   // a disabled hook's rows wait
+  EXPECT_EQ(h.outbox_status("n3", "b"), "pending");   // behind n2, queued in the same transaction
+  EXPECT_EQ(h.outbox_status("old", "a"), "pending");  // not this transaction's: claim()'s business
+  // claim() takes what is left, by the same rules: "old" now, n1@a and n3@b once those before them finish.
+  EXPECT_EQ(events_of(*s.claim(1'000, lease, 100)), std::vector<std::string>{"old"});
+}
+
+TEST(outbox_store, claim_fresh_keeps_to_its_limit_and_skips_saturated_destinations) {
+  hook_db h;
+  for (const char* id : {"a", "b"}) h.add_hook(id, std::string("https://") + id + ".example/");
+  outbox_store s(h.db());
+  EXPECT_EQ(commit_claiming(h, s, batch_with({{"e1", "c1"}, {"e2", "c2"}}, {{"e1", "a"}, {"e2", "a"}, {"e2", "b"}}), 2),
+            (std::vector<std::string>{"e1@a", "e2@a"}));
+  EXPECT_EQ(commit_claiming(h, s, batch_with({{"e3", "c3"}}, {{"e3", "a"}, {"e3", "b"}}), 100, {"hook:a"}),
+            std::vector<std::string>{"e3@b"});
+  EXPECT_EQ(h.outbox_status("e2", "b"), "pending");
+  EXPECT_EQ(h.outbox_status("e3", "a"), "pending");
+  // A commit that queues nothing claims nothing (first_outbox_id 0), and so does a limit of 0.
+  EXPECT_TRUE(commit_claiming(h, s, batch_with({{"e4", "c4"}}, {}), 100).empty());
+  EXPECT_TRUE(commit_claiming(h, s, batch_with({{"e5", "c5"}}, {{"e5", "b"}}), 0).empty());
+  EXPECT_EQ(h.outbox_status("e5", "b"), "pending");
 }
 
 TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {

@@ -18,6 +18,9 @@ TEST(sim_options, parses_modes_and_rejects_bad_values) {
   EXPECT_EQ(o.rate, 50);
   EXPECT_EQ(o.scenario, "internal");
   EXPECT_EQ(o.seed, 7u);
+  EXPECT_EQ(o.arrivals, arrival_kind::uniform);  // the default: the load of earlier benchmark runs
+  EXPECT_EQ(std::get<sim_options>(parse_options({"--arrivals", "poisson"})).arrivals, arrival_kind::poisson);
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_options({"--arrivals", "bursty"})));
   auto play = std::get<sim_options>(parse_options({"--play", "inbound_answered,park_retrieve", "--flavour", "kzm"}));
   EXPECT_EQ(play.play, (std::vector<std::string>{"inbound_answered", "park_retrieve"}));
   EXPECT_EQ(play.flavour_, flavour::kzm);

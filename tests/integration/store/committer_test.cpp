@@ -114,6 +114,29 @@ TEST_F(Committer, ALoneBatchIsCommittedAfterMaxDelayWithoutStop) {
   EXPECT_EQ(transactions_, 1u);
 }
 
+TEST_F(Committer, ABatchAfterAQuietSpellIsCommittedAtOnceAndAStreamWaitsForItsGroup) {
+  // max_delay of an hour: a batch that waited for its group could only be committed by stop().
+  auto c = make({.max_delay = std::chrono::hours(1)});
+  std::int64_t alone = -1, grouped = -1;
+  run_coro(ioc_, [&]() -> awaitable<void> {
+    start(*c);
+    co_await test::yield();
+    c->enqueue(one_event_batch(1));  // the first batch: nothing came before it
+    co_await test::until([&] { return transactions_ == 1; });
+    alone = co_await stored_events();
+    c->enqueue(one_event_batch(2));  // right after the first one: waits for others to join it
+    c->enqueue(one_event_batch(3));
+    for (int i = 0; i < 20; ++i) co_await test::yield();
+    grouped = co_await stored_events();
+    c->stop();
+    co_await test::until([&] { return run_done_; });
+  });
+  EXPECT_EQ(alone, 1);
+  EXPECT_EQ(grouped, 1) << "batches arriving together wait for max_delay";
+  EXPECT_EQ(db_->count_events().value(), 3);
+  EXPECT_EQ(transactions_, 2u);
+}
+
 TEST_F(Committer, StopCommitsWhatIsPendingThenRunReturns) {
   // max_delay of an hour: only stop() can make these batches commit within the test.
   auto c = make({.max_delay = std::chrono::hours(1)});

@@ -21,7 +21,8 @@ load_generator::load_generator(asio::any_io_executor ex, hub& h, call_state& cal
                                const fixture& fx, const std::vector<scenario>& scenarios,
                                load_options opts, std::shared_ptr<spdlog::logger> log)
     : timer_(ex), hub_(h), calls_(calls), fx_(fx), opts_(std::move(opts)), log_(std::move(log)),
-      rng_(opts_.seed) {
+      rng_(opts_.seed),
+      arrivals_(opts_.arrivals, opts_.calls_per_s, opts_.seed) {
   if (opts_.account_id.empty() && !fx_.accounts.empty()) opts_.account_id = fx_.accounts.front().id;
   for (const auto& s : scenarios) {
     if (!opts_.scenario.empty() && s.name != opts_.scenario) continue;
@@ -121,16 +122,15 @@ awaitable<void> load_generator::run() {
   running_ = true;
   const auto start = kazoo_bridge::now_unix_ms();
   const auto end = start + static_cast<std::int64_t>(opts_.duration_s * 1000.0);
-  log_->info("load start calls={} rate={}/s duration={}s scenarios={}", opts_.max_calls,
-             opts_.calls_per_s, opts_.duration_s, pool_.size());
-  std::uint64_t due_total = 0;
+  log_->info("load start calls={} rate={}/s arrivals={} duration={}s scenarios={}", opts_.max_calls,
+             opts_.calls_per_s, opts_.arrivals == arrival_kind::poisson ? "poisson" : "uniform", opts_.duration_s,
+             pool_.size());
   while (!stopping_) {
     auto now = kazoo_bridge::now_unix_ms();
     if (now >= end) break;
-    // Calls due so far at a constant rate; skipped when max_calls are in flight.
-    auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) * opts_.calls_per_s / 1000.0) + 1;
-    while (due_total < due) {
-      ++due_total;
+    // Calls due so far (constant rate or Poisson); skipped when max_calls are in flight.
+    while (static_cast<double>(now - start) >= arrivals_.next_ms()) {
+      arrivals_.take();
       if (active_.size() >= opts_.max_calls) {
         ++calls_skipped_;
         continue;
@@ -146,8 +146,7 @@ awaitable<void> load_generator::run() {
     // Everything due up to `now` is out: sleep until the next event, the next call start or the
     // end, and at least until the next millisecond (the schedule's resolution). Without that floor
     // a wake-up rounded to the current millisecond turns into a busy loop until the clock ticks.
-    auto next_call_ms = start + static_cast<std::int64_t>(static_cast<double>(due_total) * 1000.0 /
-                                                          opts_.calls_per_s);
+    auto next_call_ms = start + static_cast<std::int64_t>(arrivals_.next_ms());
     auto wake = std::min(end, next_call_ms);
     if (!queue_.empty()) wake = std::min(wake, queue_.top().at_ms);
     const auto current = kazoo_bridge::now_unix_ms();

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
+#include "arrivals.hpp"
 #include "call_state.hpp"
 #include "call_template.hpp"
 #include "hub.hpp"
@@ -38,6 +39,7 @@ struct load_options {
   std::string account_id;  ///< empty = first account
   double speed = 1.0;
   std::uint64_t seed = 1;
+  arrival_kind arrivals = arrival_kind::uniform;  ///< how call starts are spaced (arrivals.hpp)
 };
 
 class load_generator {
@@ -82,6 +84,7 @@ class load_generator {
   load_options opts_;
   std::shared_ptr<spdlog::logger> log_;
   std::mt19937_64 rng_;
+  arrival_schedule arrivals_;
   std::priority_queue<pending, std::vector<pending>, std::greater<>> queue_;
   std::unordered_map<std::uint64_t, active_call> active_;
   std::uint64_t next_call_ = 0;

@@ -68,6 +68,7 @@ Load mode (benchmark generator; exits by itself after --duration)
   --load                     enable load mode
   --calls N                  maximum concurrent calls (default 100)
   --rate R                   new calls per second (default 10)
+  --arrivals uniform|poisson  call starts at a constant rate, or Poisson with mean R/s (default uniform)
   --duration S               seconds to run (default 60)
   --scenario NAME            only this scenario (default: random scenarios)
   --seed N                   seed for Call-IDs and choices (default 1)
@@ -142,6 +143,11 @@ std::variant<sim_options, show_help, std::string> parse_options(const std::vecto
       if (!value(v) || !parse_number(v, o.duration_s) || o.duration_s <= 0) return bad();
     } else if (a == "--scenario") {
       if (!value(o.scenario)) return bad();
+    } else if (a == "--arrivals") {
+      if (!value(v)) return bad();
+      auto k = parse_arrival_kind(v);
+      if (!k) return bad();
+      o.arrivals = *k;
     } else if (a == "--seed") {
       if (!value(v) || !parse_number(v, o.seed)) return bad();
     } else if (a == "--token-ttl") {

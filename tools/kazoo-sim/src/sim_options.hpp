@@ -9,6 +9,8 @@
 
 #include <kazoo_sim/scenario.hpp>
 
+#include "arrivals.hpp"
+
 namespace kazoo_sim {
 
 enum class run_mode { idle, play, mix, load };
@@ -30,6 +32,7 @@ struct sim_options {
   double duration_s = 60;
   std::string scenario;                       ///< load: only this scenario (default: random)
   std::uint64_t seed = 1;
+  arrival_kind arrivals = arrival_kind::uniform;  ///< load: --arrivals
   // Crossbar
   std::int64_t token_ttl_s = 3600;
   double rate_limit_burst = 0;                ///< 0 = no Crossbar rate limit

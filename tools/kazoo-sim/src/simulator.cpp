@@ -62,6 +62,7 @@ simulator::simulator(asio::any_io_executor ex, sim_options opts, std::shared_ptr
     lo.scenario = opts_.scenario;
     lo.speed = opts_.speed;
     lo.seed = opts_.seed;
+    lo.arrivals = opts_.arrivals;
     load_ = std::make_unique<load_generator>(ex_, *hub_, calls_, fx_, *sc, lo, log_);
   }
   player_ = std::make_unique<player>(ex_, *hub_, calls_, fx_, std::move(*sc), opts_.seed, log_);
