@@ -191,16 +191,17 @@ awaitable<void> engine::claim_loop() {
 // The lease only documents when a claim was made; recovery is resume_in_flight() at start.
 std::int64_t engine::lease_ms() const { return opts_.timeout.count() * 4 + 60'000; }
 
-std::function<void(const store::commit_stats&)> engine::claim_step() {
+store::committer::step engine::claim_step() {
   forget_fresh();
   if (!claiming_ || stopping_ || unfinished_ >= opts_.max_outstanding) return {};
   fresh_.open = true;
   fresh_.reserved = std::min(opts_.claim_batch, opts_.max_outstanding - unfinished_);
   unfinished_ += fresh_.reserved;  // so the claim loop, meanwhile, cannot claim past max_outstanding
   fresh_.skip = saturated_destinations();
-  return [st = store_.get(), f = &fresh_, now = now_ms(), lease = lease_ms()](const store::commit_stats& s) {
+  return [st = store_.get(), f = &fresh_, now = now_ms(), lease = lease_ms()](std::span<const store::batch> batches,
+                                                                              const store::commit_stats& s) {
     if (s.first_outbox_id == 0) return;
-    auto rows = st->claim_fresh(s.first_outbox_id, now, lease, f->reserved, f->skip);
+    auto rows = st->claim_fresh(batches, s.first_outbox_id, now, lease, f->reserved, f->skip);
     if (rows) {
       f->rows = std::move(*rows);
     } else {

@@ -76,13 +76,15 @@ class outbox_store {
                                               const std::vector<std::string>& skip = {});
 
   /// claim(), but inside the caller's open transaction and only for outbox ids from `first_id` on:
-  /// the rows the transaction in progress has just queued (commit_stats::first_outbox_id), claimed in
-  /// id order before they are ever committed as pending. The same rules as claim(): active hooks,
-  /// per-call order (a row waits behind an unfinished older row of its call and destination, committed
-  /// earlier or in this transaction), `skip`, `limit`. In a savepoint: on an error nothing is marked,
-  /// the caller's transaction goes on, and the rows are left pending for claim().
-  result<std::vector<claimed_delivery>> claim_fresh(std::int64_t first_id, std::int64_t now_ms, std::int64_t lease_ms,
-                                                    std::size_t limit, const std::vector<std::string>& skip = {});
+  /// the rows the transaction in progress has just queued from `batches` (commit_stats::first_outbox_id),
+  /// claimed in id order before they are ever committed as pending. The payloads come from the
+  /// batches' events (a row of an event stored earlier is left to claim()). The same rules as claim():
+  /// active hooks, per-call order (a row waits behind an unfinished older row of its call and
+  /// destination, committed earlier or in this transaction), `skip`, `limit`. In a savepoint: on an
+  /// error nothing is marked, the caller's transaction goes on, and the rows are left pending for claim().
+  result<std::vector<claimed_delivery>> claim_fresh(std::span<const batch> batches, std::int64_t first_id,
+                                                    std::int64_t now_ms, std::int64_t lease_ms, std::size_t limit,
+                                                    const std::vector<std::string>& skip = {});
 
   /// Records attempts in ONE transaction: the outbox row (delivered | failed | pending again with
   /// next_attempt_at_ms | cancelled for gone), one hook_deliveries row each (in this form), the hook's

@@ -190,7 +190,7 @@ std::vector<std::string> commit_claiming(hook_db& h, outbox_store& s, const batc
   std::map<std::string, std::string> payloads;  // (another connection cannot see them before COMMIT)
   for (const auto& e : b.events) payloads[e.id] = e.payload;
   auto r = h.db().commit(std::span<const batch>(&b, 1), [&](const commit_stats& st) {
-    auto c = s.claim_fresh(st.first_outbox_id, 1'000, lease, limit, skip);
+    auto c = s.claim_fresh(std::span<const batch>(&b, 1), st.first_outbox_id, 1'000, lease, limit, skip);
     ASSERT_TRUE(c.has_value()) << c.error().message();
     for (const auto& d : *c) {
       claimed.push_back(d.event_id + "@" + d.hook_id);
@@ -237,6 +237,22 @@ TEST(outbox_store, claim_fresh_keeps_to_its_limit_and_skips_saturated_destinatio
   EXPECT_TRUE(commit_claiming(h, s, batch_with({{"e4", "c4"}}, {}), 100).empty());
   EXPECT_TRUE(commit_claiming(h, s, batch_with({{"e5", "c5"}}, {{"e5", "b"}}), 0).empty());
   EXPECT_EQ(h.outbox_status("e5", "b"), "pending");
+}
+
+TEST(outbox_store, claim_fresh_leaves_a_row_of_an_event_stored_earlier_to_claim) {
+  hook_db h;
+  h.add_hook("a", "https://a.example/");
+  h.exec("INSERT INTO call_events (id, type, call_id, account_id, direction, occurred_at_ms, payload) "
+         "VALUES ('stored', 'call.ringing', 'c1', 'acc', 'inbound', 1000, '{\"id\":\"stored\"}')");
+  outbox_store s(h.db());
+  // A batch that queues a delivery of an event it does not carry (its payload is not in memory).
+  batch b = batch_with({{"e2", "c2"}}, {{"e2", "a"}});
+  b.outbox.push_back({"stored", "hook:a", "c1", 0});
+  EXPECT_EQ(commit_claiming(h, s, b, 100), std::vector<std::string>{"e2@a"});
+  EXPECT_EQ(h.outbox_status("stored", "a"), "pending");
+  auto later = s.claim(1'000, lease, 100);
+  ASSERT_EQ(events_of(*later), std::vector<std::string>{"stored"});
+  EXPECT_EQ(*later->front().payload, R"({"id":"stored"})");
 }
 
 TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {
