@@ -303,7 +303,7 @@ struct application::impl {
     // The deliveries a commit queues are claimed in its own transaction and leave when it commits;
     // the claim loop is woken only for those that claim could not take (per-call order, limits).
     committer->in_transaction = [this] {
-      return deliveries ? deliveries->claim_step() : store::committer::step{};
+      return deliveries ? deliveries->claim_step() : store::commit_step{};
     };
     committer->on_committed = [this](const store::commit_stats& st) {
       const auto sent = deliveries ? deliveries->committed() : 0;

@@ -191,7 +191,7 @@ awaitable<void> engine::claim_loop() {
 // The lease only documents when a claim was made; recovery is resume_in_flight() at start.
 std::int64_t engine::lease_ms() const { return opts_.timeout.count() * 4 + 60'000; }
 
-store::committer::step engine::claim_step() {
+store::commit_step engine::claim_step() {
   forget_fresh();
   if (!claiming_ || stopping_ || unfinished_ >= opts_.max_outstanding) return {};
   fresh_.open = true;
@@ -227,7 +227,6 @@ std::size_t engine::committed() {
                "they are claimed after it instead", fresh_.error.message());
   }
   auto rows = std::move(fresh_.rows);
-  fresh_.rows.clear();
   forget_fresh();
   // After stop(), they stay in_flight in the database, resumed by the next run() like every claimed
   // row not attempted yet.

@@ -132,10 +132,9 @@ awaitable<bool> committer::commit_group(std::size_t n) {
   // I/O thread touches neither until offload() resumes us (B.5 rule 5, at most one commit in
   // flight). Keeping them here rather than moving them through the lambda means a failed
   // transaction's batches are simply put back in front of the queue.
-  inflight_step_ = in_transaction ? in_transaction() : step{};
-  auto work = [db = &db_, bs = &inflight_, err = &inflight_error_, st = &inflight_step_]() -> result<commit_stats> {
-    const std::span<const batch> span(*bs);
-    auto r = *st ? db->commit(span, [st, span](const commit_stats& s) { (*st)(span, s); }) : db->commit(span);
+  inflight_step_ = in_transaction ? in_transaction() : commit_step{};
+  auto work = [db = &db_, bs = &inflight_, err = &inflight_error_, step = &inflight_step_]() -> result<commit_stats> {
+    auto r = db->commit(std::span<const batch>(*bs), *step);
     if (!r) *err = db->last_error();
     return r;
   };

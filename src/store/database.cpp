@@ -435,14 +435,13 @@ const std::string& database::path() const { return impl_->opts.path; }
 
 result<commit_stats> database::commit(const batch& b) { return commit(std::span<const batch>(&b, 1)); }
 
-result<commit_stats> database::commit(std::span<const batch> batches,
-                                      const std::function<void(const commit_stats&)>& in_transaction) {
+result<commit_stats> database::commit(std::span<const batch> batches, const commit_step& in_transaction) {
   sqlite3* db = impl_->db.get();
   // IMMEDIATE takes the write lock up front, so busy_timeout applies to waiting for it; a
   // deferred transaction that upgrades later fails with SQLITE_BUSY at once instead.
   if (auto ec = detail::exec(db, "BEGIN IMMEDIATE", &impl_->last_error)) return ec;
   auto r = impl_->commit_in_transaction(batches);
-  if (r && in_transaction) in_transaction(*r);
+  if (r && in_transaction) in_transaction(batches, *r);
   if (r) {
     if (auto ec = detail::exec(db, "COMMIT", &impl_->last_error)) r = ec;
   }

@@ -32,10 +32,11 @@ std::string json_string_array(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-// The claim's eligibility rules, shared by claim() and claim_fresh(). NOT EXISTS (on the outbox_lane
-// index) keeps a row back while an older row of the same call for the same destination is unfinished:
-// that is the per-call FIFO. The hook join (in the FROM clauses below) drops disabled (and deleted)
-// hooks: their rows wait.
+// The claim's eligibility rules, shared by claim() and claim_fresh(). The hook join drops disabled (and
+// deleted) hooks: their rows wait. NOT EXISTS (on the outbox_lane index) keeps a row back while an
+// older row of the same call for the same destination is unfinished: that is the per-call FIFO.
+constexpr std::string_view claim_hook_join =
+    "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' ";
 constexpr std::string_view claim_rules =
     "WHERE o.status = 'pending' AND o.next_attempt_at_ms <= ?1 AND o.destination LIKE 'hook:%' "
     "AND o.destination NOT IN (SELECT value FROM json_each(?3)) "
@@ -71,17 +72,16 @@ struct outbox_store::impl {
         // instead of this join saved 8% of the claim's instructions with 50 hooks per event but cost 15%
         // more with one.)
         claim(d, std::string("SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, e.payload, "
-                             "e.occurred_at_ms, h.id, h.target_url, h.secret FROM outbox o "
-                             "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' "
-                             "JOIN call_events e ON e.id = o.event_id ") +
+                             "e.occurred_at_ms, h.id, h.target_url, h.secret FROM outbox o ") +
+                     std::string(claim_hook_join) + "JOIN call_events e ON e.id = o.event_id " +
                      std::string(claim_rules) + "ORDER BY o.next_attempt_at_ms, o.id LIMIT ?2"),
         // The rows of the transaction in progress only: a range of the rowid (ids from ?4 on), in id
         // order. Their events are in the caller's batches: no join with call_events, whose payloads
         // (several KB each) were half of the claim's time per row (sqlite3 shell, 20,000 rows).
         claim_fresh(d, std::string("SELECT o.id, o.event_id, o.destination, o.call_id, o.attempts, NULL, NULL, "
-                                   "h.id, h.target_url, h.secret FROM outbox o "
-                                   "JOIN hooks h ON h.id = substr(o.destination, 6) AND h.status = 'active' ") +
-                           std::string(claim_rules) + "AND o.id >= ?4 ORDER BY o.id LIMIT ?2"),
+                                   "h.id, h.target_url, h.secret FROM outbox o ") +
+                           std::string(claim_hook_join) + std::string(claim_rules) +
+                           "AND o.id >= ?4 ORDER BY o.id LIMIT ?2"),
         savepoint(d, "SAVEPOINT claim_fresh"),
         release(d, "RELEASE claim_fresh"),
         rollback_to(d, "ROLLBACK TO claim_fresh"),
@@ -276,12 +276,7 @@ result<std::vector<claimed_delivery>> outbox_store::claim_fresh(std::span<const 
   // (the events and their outbox rows) goes on; the rows stay pending for claim().
   if (auto ec = impl_->exec(impl_->savepoint)) return ec;
   auto out = impl_->select_and_mark(impl_->claim_fresh, now_ms, lease_ms, limit, skip, first_id, &events);
-  if (!out) {
-    impl_->exec(impl_->rollback_to);
-    impl_->exec(impl_->release);
-    return out.error();
-  }
-  if (auto ec = impl_->exec(impl_->release)) {
+  if (const error_code ec = out ? impl_->exec(impl_->release) : out.error()) {
     impl_->exec(impl_->rollback_to);
     impl_->exec(impl_->release);
     return ec;

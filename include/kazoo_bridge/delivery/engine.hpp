@@ -24,7 +24,6 @@
 #include <kazoo_bridge/delivery/rate_limit.hpp>
 #include <kazoo_bridge/delivery/signature.hpp>
 #include <kazoo_bridge/sinks/hook_client.hpp>
-#include <kazoo_bridge/store/committer.hpp>
 #include <kazoo_bridge/store/database.hpp>
 #include <kazoo_bridge/store/outbox_store.hpp>
 
@@ -89,7 +88,7 @@ class engine {
   /// Empty until run() has resumed the last run's rows, and after stop(). One at a time: a
   /// claim_step() not followed by committed() was a transaction that failed and rolled its claim back
   /// with everything else; the next claim_step() forgets it.
-  store::committer::step claim_step();
+  store::commit_step claim_step();
   /// After the transaction of the last claim_step() committed: sends what its step claimed. Returns
   /// how many rows that was (the rest of the transaction's rows are for notify()).
   std::size_t committed();

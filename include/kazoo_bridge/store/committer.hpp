@@ -10,7 +10,6 @@
 #include <vector>
 #include <memory>
 #include <optional>
-#include <span>
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
@@ -76,13 +75,11 @@ class committer {
 
   /// Called on the I/O thread after each successful transaction (e.g. to wake delivery).
   std::function<void(const commit_stats&)> on_committed;
-  /// A step of a commit's transaction: its batches and what was written of them.
-  using step = std::function<void(std::span<const batch>, const commit_stats&)>;
   /// Optional. Asked on the I/O thread just before each transaction is handed to the DB thread; the
   /// step it returns (if not empty) runs there inside that transaction, after its rows are written
   /// (database::commit's `in_transaction`). The delivery engine claims the outbox rows being queued
   /// this way (engine::claim_step()), so they leave as soon as they are committed.
-  std::function<step()> in_transaction;
+  std::function<commit_step()> in_transaction;
 
  private:
   struct queued {
@@ -106,7 +103,7 @@ class committer {
   std::deque<queued> queue_;  // enqueue order; the transaction in flight has taken its front
   std::vector<batch> inflight_;  // the transaction on the DB thread (back in queue_ if it fails)
   std::string inflight_error_;   // SQLite's message when it failed, written on the DB thread
-  step inflight_step_;  // in_transaction()'s step for that transaction
+  commit_step inflight_step_;  // in_transaction()'s step for that transaction
   std::size_t pending_events_ = 0;
   std::optional<std::chrono::steady_clock::time_point> last_enqueue_;
   std::size_t isolate_ = 0;    // after a refused transaction: commit this many batches one by one

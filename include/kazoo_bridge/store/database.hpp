@@ -21,6 +21,10 @@ namespace kazoo_bridge::store {
 
 class call_history;
 
+/// A step of a commit's own transaction, run after its rows are written and before COMMIT: the
+/// transaction's batches and what was written of them (database::commit, committer::in_transaction).
+using commit_step = std::function<void(std::span<const batch>, const commit_stats&)>;
+
 /// One SQLite connection in WAL mode.
 ///
 /// Thread: confined to one thread at a time, in the daemon the DB thread (reach it with offload(),
@@ -57,8 +61,7 @@ class database {
   /// connection (the delivery engine claims the outbox rows just queued: committer::in_transaction).
   /// It must not fail the transaction (it keeps its own writes in a savepoint), and what it wrote
   /// is rolled back with everything else if COMMIT fails.
-  result<commit_stats> commit(std::span<const batch> batches,
-                              const std::function<void(const commit_stats&)>& in_transaction = {});
+  result<commit_stats> commit(std::span<const batch> batches, const commit_step& in_transaction = {});
 
   /// The `limit` most recent calls, newest first (started_at).
   result<std::vector<call_row>> recent_calls(std::size_t limit);

@@ -189,8 +189,8 @@ std::vector<std::string> commit_claiming(hook_db& h, outbox_store& s, const batc
   std::vector<std::string> claimed;
   std::map<std::string, std::string> payloads;  // (another connection cannot see them before COMMIT)
   for (const auto& e : b.events) payloads[e.id] = e.payload;
-  auto r = h.db().commit(std::span<const batch>(&b, 1), [&](const commit_stats& st) {
-    auto c = s.claim_fresh(std::span<const batch>(&b, 1), st.first_outbox_id, 1'000, lease, limit, skip);
+  auto r = h.db().commit(std::span<const batch>(&b, 1), [&](std::span<const batch> batches, const commit_stats& st) {
+    auto c = s.claim_fresh(batches, st.first_outbox_id, 1'000, lease, limit, skip);
     ASSERT_TRUE(c.has_value()) << c.error().message();
     for (const auto& d : *c) {
       claimed.push_back(d.event_id + "@" + d.hook_id);
