@@ -262,7 +262,6 @@ engine::lane& engine::lane_for(const std::string& target_url) {
 
 void engine::dispatch(store::claimed_delivery d) {
   auto& l = lane_for(d.target_url);
-  hook_urls_.try_emplace(d.hook_id, d.target_url);  // a hook's URL never changes (nothing updates it)
   l.queue.push_back(std::move(d));
   ++queued_;
   ++unfinished_;
@@ -495,19 +494,17 @@ awaitable<void> engine::flusher() {
     for (const auto& id : stats->deleted_hooks) {
       log_->warn("delivery: hook {} answered 410 Gone; the subscription is deleted", id);
       drop_queued(id);
-      hook_urls_.erase(id);
       if (on_hook_deleted) on_hook_deleted(id);
     }
-    for (const auto& id : stats->disabled_hooks) {
+    for (const auto& [id, target_url] : stats->disabled_hooks) {
       disabled_.inc();
       std::string where;
       for (const auto& r : *batch) {
         if (r.hook_id == id) where = r.error.value_or(r.status_code ? "HTTP " + std::to_string(*r.status_code) : "");
       }
-      auto url = hook_urls_.find(id);
       log_->error("delivery: hook {} ({}) disabled: no successful delivery for {} s (last error: {}); re-enable "
                   "it with PATCH /api/v1/hooks/{} {{\"status\":\"active\"}}",
-                  id, url == hook_urls_.end() ? std::string("?") : loggable(url->second),
+                  id, loggable(target_url),
                   opts_.disable_after.count() / 1000, where, id);
       if (on_hook_disabled) on_hook_disabled(id);
     }

@@ -120,7 +120,7 @@ struct outbox_store::impl {
         disable(d,
                 "UPDATE hooks SET status = 'disabled', disabled_reason = ?2, updated_at_ms = ?3 "
                 "WHERE id = ?1 AND status = 'active' AND failing_since_ms IS NOT NULL "
-                "AND failing_since_ms <= ?4"),
+                "AND failing_since_ms <= ?4 RETURNING target_url"),
         delete_hook(d, "DELETE FROM hooks WHERE id = ?1"),
         cancel_rows(d,
                     "UPDATE outbox SET status = 'cancelled', lease_until_ms = NULL, updated_at_ms = ?2 "
@@ -391,8 +391,9 @@ result<finish_stats> outbox_store::finish(std::span<const delivery_result> resul
       u.bind(2, std::string_view("failing for longer than [hooks] disable_after_s without a successful delivery"));
       u.bind(3, now_ms);
       u.bind(4, now_ms - disable_after_ms);
-      if (auto s = u.step(); !s) return fail(s.error());
-      if (impl_->changes() > 0) stats.disabled_hooks.push_back(hook_id);
+      auto row = u.step();
+      if (!row) return fail(row.error());
+      if (*row) stats.disabled_hooks.push_back({hook_id, u.text(0)});
     }
   }
   if (auto ec = impl_->exec(impl_->commit)) return fail(ec);

@@ -164,7 +164,6 @@ class engine {
   } fresh_;
   bool claiming_ = false;  // run() has resumed the last run's rows: claim_step() may claim
   std::unordered_map<std::string, signer> signers_;  // by secret: decoded and keyed once, not per attempt
-  std::unordered_map<std::string, std::string> hook_urls_;  // hook id -> target URL, for the disable log line
   std::mt19937_64 rng_;
   asio::steady_timer claim_wake_, flush_wake_, done_, gauge_wake_;
   bool notified_ = false, stopping_ = false, flusher_running_ = false, gauges_running_ = false;

@@ -38,10 +38,17 @@ struct delivery_result {
   std::optional<std::int64_t> next_attempt_at_ms{};  ///< required for "retry"
 };
 
+/// A hook finish() disabled, with its URL for the error log line (read by the UPDATE that disabled it,
+/// so the engine keeps no map of every hook's URL).
+struct disabled_hook {
+  std::string id{}, target_url{};
+  bool operator==(const disabled_hook&) const = default;
+};
+
 /// What finish() did to hooks, for the engine's callbacks.
 struct finish_stats {
-  std::vector<std::string> deleted_hooks{};   ///< 410: hook deleted, its rows cancelled
-  std::vector<std::string> disabled_hooks{};  ///< failing for disable_after: status disabled
+  std::vector<std::string> deleted_hooks{};     ///< 410: hook deleted, its rows cancelled
+  std::vector<disabled_hook> disabled_hooks{};  ///< failing for disable_after: status disabled
   std::size_t finished = 0;                   ///< outbox rows updated (still in_flight before)
 };
 

@@ -376,6 +376,9 @@ TEST(engine, a_hook_failing_for_disable_after_is_disabled_and_logged_without_sec
     EXPECT_EQ(f.db.text("SELECT status FROM hooks"), "disabled");
     EXPECT_NE(f.metrics.render().find("kazoo_bridge_hooks_disabled_total 1"), std::string::npos);
     EXPECT_TRUE(f.log.contains("error delivery delivery: hook hook_a"));
+    // The operator sees which receiver it was: scheme, host and path, read back with the disabling UPDATE.
+    const auto where = sink.url("/path");
+    EXPECT_TRUE(f.log.contains("hook_a (" + where + ") disabled"));
     EXPECT_FALSE(f.log.contains("supersecret"));
     EXPECT_FALSE(f.log.contains("whsec_"));
     co_await sink.shutdown();

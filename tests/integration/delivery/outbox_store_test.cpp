@@ -255,6 +255,35 @@ TEST(outbox_store, claim_fresh_leaves_a_row_of_an_event_stored_earlier_to_claim)
   EXPECT_EQ(*later->front().payload, R"({"id":"stored"})");
 }
 
+TEST(outbox_store, a_claim_fresh_failing_half_way_undoes_its_marks_and_the_commit_still_stores_everything) {
+  hook_db h;
+  for (const char* id : {"a", "b"}) h.add_hook(id, std::string("https://") + id + ".example/");
+  // The second row it marks fails (as a full disk or an I/O error would): the first mark must not stay.
+  h.exec("CREATE TRIGGER fail_second_mark BEFORE UPDATE OF status ON outbox "
+         "WHEN NEW.status = 'in_flight' AND (SELECT count(*) FROM outbox WHERE status = 'in_flight') >= 1 "
+         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  outbox_store s(h.db());
+  const batch b = batch_with({{"e1", "c1"}}, {{"e1", "a"}, {"e1", "b"}});
+  std::optional<error_code> failed;
+  auto r = h.db().commit(std::span<const batch>(&b, 1), [&](std::span<const batch> batches, const commit_stats& st) {
+    auto c = s.claim_fresh(batches, st.first_outbox_id, 1'000, lease, 100, {});
+    failed = c ? error_code{} : c.error();
+  });
+  ASSERT_TRUE(r.has_value()) << h.db().last_error();
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_TRUE(*failed);
+  // The event and both rows are stored, none left in flight with a lease nobody holds.
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM call_events WHERE id = 'e1'"), 1);
+  EXPECT_EQ(h.outbox_status("e1", "a"), "pending");
+  EXPECT_EQ(h.outbox_status("e1", "b"), "pending");
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM outbox WHERE lease_until_ms IS NOT NULL"), 0);
+  // claim() delivers them as it would after a restart.
+  h.exec("DROP TRIGGER fail_second_mark");
+  auto later = s.claim(1'000, lease, 100);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->size(), 2u);
+}
+
 TEST(outbox_store, finish_writes_the_attempt_log_and_hook_health) {
   hook_db h;
   h.add_hook("hook_a", "https://a.example/");
@@ -350,7 +379,7 @@ TEST(outbox_store, a_hook_failing_for_disable_after_is_disabled_and_its_rows_wai
   std::vector<delivery_result> r2{result_for(c2[0], "retry", 1'000 + three_days, 1'000 + three_days + 10)};
   auto st = s.finish(r2, 1'000 + three_days, three_days);
   ASSERT_TRUE(st.has_value());
-  EXPECT_EQ(st->disabled_hooks, std::vector<std::string>{"hook_a"});
+  EXPECT_EQ(st->disabled_hooks, (std::vector<disabled_hook>{{"hook_a", "https://a.example/"}}));
   EXPECT_EQ(h.text("SELECT status FROM hooks WHERE id = 'hook_a'"), "disabled");
   EXPECT_NE(h.text("SELECT disabled_reason FROM hooks WHERE id = 'hook_a'").value_or("").find("disable_after"),
             std::string::npos);
