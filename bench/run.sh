@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark phase against a release build and writes bench/results.json (bench/README.md).
 # Usage: bench/run.sh build/release [bench.py options, e.g. --phases latency --profile]
-# Each phase stops by itself; the whole run takes about 4 minutes.
+# Each phase stops by itself; the whole run takes about 12 minutes.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-build/release}"
