@@ -54,6 +54,7 @@ awaitable<void> wait_until_false(asio::any_io_executor ex, const bool* flag) {
 api::hook_options hook_options_of(const config::config& cfg) {
   api::hook_options o;
   o.allow_private_targets = cfg.hooks.allow_private_targets;
+  o.max_hooks_per_user = cfg.hooks.max_per_user;
   return o;
 }
 

@@ -112,6 +112,9 @@ const key_info key_table[] = {
     {"hooks", "max_response_bytes", kt::size, false, false,
      "response body bytes kept in the attempt log; the rest is not read (0..65536)",
      [](config& c) -> field_ref { return &c.hooks.max_response_bytes; }},
+    {"hooks", "max_per_user", kt::size, false, false,
+     "hooks one user may have at a time; one more is refused with 400 too_many_hooks (1..100000)",
+     [](config& c) -> field_ref { return &c.hooks.max_per_user; }},
 
     {"oauth", "access_token_ttl_s", kt::duration_s, false, false, "lifetime of an OAuth access token",
      [](config& c) -> field_ref { return &c.oauth.access_token_ttl; }},

@@ -170,6 +170,7 @@ std::vector<problem> validate(const config& c) {
   // Below a minute one short outage of the subscriber would disable it.
   if (h.disable_after < milliseconds{60000}) ck.add("hooks.disable_after_s", "must be at least 60");
   ck.range("hooks.max_response_bytes", h.max_response_bytes, 0, 65536);
+  ck.range("hooks.max_per_user", h.max_per_user, 1, 100000);
 
   const auto& o = c.oauth;
   ck.positive("oauth.access_token_ttl_s", o.access_token_ttl, true);

@@ -93,6 +93,29 @@ class HooksTest(ApiClient, E2ETest):
             self.assertNotIn(s, log)
         self.assertNotIn("whsec_", log)
 
+    def test_the_cap_on_hooks_per_user_comes_from_the_config(self):
+        # A daemon of its own, configured the way an operator would (the systemd unit's environment).
+        self.b.stop()
+        self.b = self.bridge(env={"KAZOO_BRIDGE_HOOKS_MAX_PER_USER": "2"}, name="capped")
+        self.register_client()
+        self.b.start()
+        bob = self.tokens("bob", "bob-secret-2")["access_token"]
+        hook = {"target_url": "https://example.com/hook", "event": "*"}
+        made = []
+        for _ in range(2):
+            status, h = self.call("POST", "/api/v1/hooks", hook, bob)
+            self.assertEqual(status, 201, h)
+            made.append(h["id"])
+        status, err = self.call("POST", "/api/v1/hooks", hook, bob)
+        self.assertEqual(status, 400, err)
+        self.assertEqual(err["error"], "too_many_hooks")
+        self.assertIn("at most 2", err["error_description"])
+        # Deleting one makes room again.
+        status, _ = self.call("DELETE", f"/api/v1/hooks/{made[0]}", token=bob)
+        self.assertEqual(status, 204)
+        status, h = self.call("POST", "/api/v1/hooks", hook, bob)
+        self.assertEqual(status, 201, h)
+
     def test_revoking_the_grant_removes_its_hooks(self):
         first = self.tokens("bob", "bob-secret-2")
         second = self.tokens("bob", "bob-secret-2")

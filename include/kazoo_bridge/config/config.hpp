@@ -65,6 +65,7 @@ struct hooks_config {
   std::string retry_schedule_s = "0,5,300,1800,7200,18000,36000,50400,72000,86400";
   std::chrono::milliseconds disable_after{std::chrono::hours{72}};  ///< failing this long: disabled
   std::size_t max_response_bytes = 4096;     ///< response body kept as the attempt's snippet
+  std::size_t max_per_user = 100;            ///< hooks one user may have; POST beyond it: 400 too_many_hooks
   bool operator==(const hooks_config&) const = default;
 };
 

@@ -126,6 +126,8 @@ const std::vector<key_case>& cases() {
        [](const config& c) { return ms(c.hooks.disable_after); }},
       {"hooks.max_response_bytes", "0", "0", "1024", "1024",
        [](const config& c) { return std::to_string(c.hooks.max_response_bytes); }},
+      {"hooks.max_per_user", "5", "5", "2000", "2000",
+       [](const config& c) { return std::to_string(c.hooks.max_per_user); }},
       {"oauth.access_token_ttl_s", "600", "600000", "7200", "7200000",
        [](const config& c) { return ms(c.oauth.access_token_ttl); }},
       {"oauth.refresh_token_ttl_s", "86400", "86400000", "3600", "3600000",

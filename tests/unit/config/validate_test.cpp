@@ -365,6 +365,9 @@ TEST(validate, hooks_limits) {
       {[](config& c) { c.hooks.disable_after = milliseconds{59000}; }, "hooks.disable_after_s: must be at least 60"},
       {[](config& c) { c.hooks.max_response_bytes = 65537; }, "hooks.max_response_bytes"},
       {[](config& c) { c.hooks.max_response_bytes = 0; }, ""},
+      {[](config& c) { c.hooks.max_per_user = 0; }, "hooks.max_per_user"},
+      {[](config& c) { c.hooks.max_per_user = 100001; }, "hooks.max_per_user"},
+      {[](config& c) { c.hooks.max_per_user = 1; }, ""},
   };
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto got = problems_after(rows[i].mutate);
