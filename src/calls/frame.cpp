@@ -101,8 +101,8 @@ bool is_call_event_name(std::string_view name) {
 }
 
 kazoo_bridge::result<frame> parse_frame(std::string_view text, std::string* reason) {
-  std::vector<json_member> top;
-  switch (detail::scan_object(text, top)) {
+  std::vector<json_member> top, members;
+  switch (detail::scan_object(text, top, "data", &members)) {
     case detail::json_scan::invalid: return fail(reason, "invalid JSON");
     case detail::json_scan::not_object: return fail(reason, "not a JSON object");
     case detail::json_scan::ok: break;
@@ -122,8 +122,6 @@ kazoo_bridge::result<frame> parse_frame(std::string_view text, std::string* reas
   f.kind = frame_kind::event;
   f.name = str(top, "name");
   if (!data || data->value.front() != '{' || empty_object(data->value)) return fail(reason, "event without data");
-  std::vector<json_member> members;
-  detail::scan_object(data->value, members);
   if (f.name.empty()) f.name = str(members, "event_name");
   if (f.name.empty()) return fail(reason, "event without name");
   f.routing_key = str(top, "routing_key");

@@ -1,5 +1,6 @@
 #include "calls/json_text.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -50,27 +51,49 @@ const char* skip_utf8(const char* p, const char* end) {
   return p + n + 1;
 }
 
-// True when one of the 8 bytes of `w` is a quote, a backslash, a control character or non-ASCII: the
-// bytes a string scan must look at one by one (the "has less / has value" bit tricks of
-// graphics.stanford.edu/~seander/bithacks.html#HasLessInWord).
-bool needs_attention(std::uint64_t w) {
+// The high bit of each of the 8 bytes of `w` that is a quote, a backslash, a control character or
+// non-ASCII: the bytes a string scan must look at one by one (the "has less / has value" bit tricks of
+// graphics.stanford.edu/~seander/bithacks.html#HasLessInWord). A borrow can also flag a byte above a
+// flagged one, never below: the lowest flag is exact.
+std::uint64_t attention(std::uint64_t w) {
   constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
   const auto control = (w - ones * 0x20) & ~w & highs;
-  return (control | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) != 0;
+  return control | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs);
+}
+
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+// How many bytes from `p` on are plain ASCII (no quote, backslash, control or non-ASCII byte): 8 at a
+// time, and the last word's exact position from its lowest flag, instead of byte by byte. Most strings
+// of a Kazoo event are short (keys, ids), so their end used to cost a loop over up to 8 bytes.
+std::size_t plain_run(const char* p, const char* end) {
+  const char* const start = p;
+  if constexpr (std::endian::native == std::endian::little) {  // byte i of a loaded word is p[i]
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (const auto m = attention(w)) return static_cast<std::size_t>(p - start) + static_cast<std::size_t>(std::countr_zero(m)) / 8;
+      p += 8;
+    }
+    if (p == end) return static_cast<std::size_t>(p - start);
+    // The tail, in a word padded with plain bytes (never read past `end`).
+    std::uint64_t w = 0x6161616161616161ULL;  // "aaaaaaaa"
+    std::memcpy(&w, p, static_cast<std::size_t>(end - p));
+    const auto m = attention(w);
+    return m ? static_cast<std::size_t>(p - start) + static_cast<std::size_t>(std::countr_zero(m)) / 8 : static_cast<std::size_t>(end - start);
+  } else {
+    while (p != end && plain(static_cast<unsigned char>(*p))) ++p;
+    return static_cast<std::size_t>(p - start);
+  }
 }
 
 // A string starting at its opening quote; returns the byte after the closing quote, or nullptr.
 const char* skip_string(const char* p, const char* end) {
   ++p;
   while (p != end) {
-    // Plain ASCII runs (ids, names, numbers as text: most of a Kazoo event) go 8 bytes at a time.
-    while (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (needs_attention(w)) break;
-      p += 8;
-    }
+    // Plain ASCII runs (ids, names, numbers as text: most of a Kazoo event) go a word at a time.
+    p += plain_run(p, end);
     if (p == end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c == '"') return p + 1;
@@ -148,22 +171,33 @@ const char* skip_literal(const char* p, const char* end, std::string_view word) 
 
 const char* skip_value(const char* p, const char* end, int depth);
 
-const char* skip_container(const char* p, const char* end, int depth, bool object) {
+// An array or object; with `members`, an object's members are recorded as they are validated.
+const char* skip_container(const char* p, const char* end, int depth, bool object,
+                           std::vector<json_member>* members = nullptr) {
   if (depth > max_depth) return nullptr;
+  if (members) members->clear();
   const char close = object ? '}' : ']';
   p = skip_ws(p + 1, end);
   if (p != end && *p == close) return p + 1;
   for (;;) {
+    json_member m;
     if (object) {
       if (p == end || *p != '"') return nullptr;
+      const char* key = p;
       p = skip_string(p, end);
       if (!p) return nullptr;
+      m.key = std::string_view(key + 1, static_cast<std::size_t>(p - key - 2));
       p = skip_ws(p, end);
       if (p == end || *p != ':') return nullptr;
       p = skip_ws(p + 1, end);
     }
+    const char* value = p;
     p = skip_value(p, end, depth + 1);
     if (!p) return nullptr;
+    if (members) {
+      m.value = std::string_view(value, static_cast<std::size_t>(p - value));
+      members->push_back(m);
+    }
     p = skip_ws(p, end);
     if (p == end) return nullptr;
     if (*p == close) return p + 1;
@@ -214,11 +248,14 @@ std::string unescape(std::string_view body) {
   std::string out;
   out.reserve(body.size());
   for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c != '\\') {
-      out += c;
-      continue;
+    // The run up to the next backslash is copied whole (most values have no escape at all).
+    const auto next = body.find('\\', i);
+    if (next == std::string_view::npos) {
+      out.append(body.substr(i));
+      break;
     }
+    out.append(body.substr(i, next - i));
+    i = next;
     const char e = body[++i];
     switch (e) {
       case 'b': out += '\b'; break;
@@ -252,8 +289,10 @@ bool json_member::is(std::string_view name) const {
   return unescape(key) == name;
 }
 
-json_scan scan_object(std::string_view text, std::vector<json_member>& members) {
+json_scan scan_object(std::string_view text, std::vector<json_member>& members, std::string_view nested,
+                      std::vector<json_member>* nested_members) {
   members.clear();
+  if (nested_members) nested_members->clear();
   const char* p = skip_ws(text.data(), text.data() + text.size());
   const char* end = text.data() + text.size();
   if (p == end) return json_scan::invalid;
@@ -272,7 +311,9 @@ json_scan scan_object(std::string_view text, std::vector<json_member>& members) 
     p = skip_ws(key_end, end);
     if (p == end || *p != ':') return json_scan::invalid;
     p = skip_ws(p + 1, end);
-    const char* value_end = skip_value(p, end, 1);
+    // The nested object asked for is validated and split into members in the same pass.
+    const bool record = nested_members && p != end && *p == '{' && m.is(nested);
+    const char* value_end = record ? skip_container(p, end, 1, true, nested_members) : skip_value(p, end, 1);
     if (!value_end) return json_scan::invalid;
     m.value = std::string_view(p, static_cast<std::size_t>(value_end - p));
     members.push_back(m);
@@ -292,12 +333,7 @@ void append_json_string(std::string& out, std::string_view s) {
   const char* end = p + s.size();
   const char* run = p;  // start of the bytes not yet copied: plain runs are appended whole, not per char
   while (p != end) {
-    while (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (needs_attention(w)) break;
-      p += 8;
-    }
+    p += plain_run(p, end);
     if (p == end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {

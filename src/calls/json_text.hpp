@@ -31,7 +31,10 @@ enum class json_scan { ok, invalid, not_object };
 /// Validates `text` as one JSON text (RFC 8259 §2, surrounding whitespace allowed) and, when it is an
 /// object, fills `members` with its top-level members in order. `invalid` for anything a strict parser
 /// rejects, including malformed UTF-8 (§8.1); `not_object` for valid JSON that is not an object.
-json_scan scan_object(std::string_view text, std::vector<json_member>& members);
+/// With `nested_members`, the members of the object value of top-level member `nested` (the last one,
+/// if the key repeats) are filled in the same pass, so a frame's `data` is not scanned twice.
+json_scan scan_object(std::string_view text, std::vector<json_member>& members, std::string_view nested = {},
+                      std::vector<json_member>* nested_members = nullptr);
 
 /// The value of one member text (as scan_object returned it, so already valid): strings are unescaped,
 /// integers become int64 (or double beyond its range), objects and arrays are decoded whole.

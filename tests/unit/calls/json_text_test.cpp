@@ -78,6 +78,75 @@ TEST(ScanObject, MembersAreViewsOfTheirExactText) {
   EXPECT_FALSE(m[3].is("k\\u0065y"));
 }
 
+// The scanner and the writers look at a string a word (8 bytes) at a time and jump to the first byte
+// that needs a look, the last word padded: every special byte at every offset of strings of 0 to 24
+// bytes, so each lands at each position of a word and of the padded tail, checked against nlohmann.
+TEST(StringScan, EverySpecialByteAtEveryOffsetAgreesWithTheOracle) {
+  const std::vector<std::string> specials = {"\"",     "\\\\",       "\\n",  "\\u00e9",      "\\ud83d\\ude00",
+                                             "\n",      "\x1f",       "\x7f",  "\xc3\xa9",      "\xf0\x9f\x98\x80",
+                                             "\xff",    "\xc3",       "\\x", "\\ud83d"};
+  int checked = 0;
+  for (std::size_t len = 0; len <= 24; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (const auto& sp : specials) {
+        // Inside a JSON string literal: {"k":"<before><special><after>","z":1}
+        const std::string body = std::string(at, 'a') + sp + std::string(len - at, 'b');
+        const std::string text = "{\"k\":\"" + body + "\",\"z\":1}";
+        std::vector<json_member> members;
+        const bool ok = scan_object(text, members) == json_scan::ok;
+        ASSERT_EQ(ok, nlohmann::json::accept(text)) << text;
+        ++checked;
+        if (!ok) continue;
+        ASSERT_EQ(members.size(), 2U) << text;
+        const auto expected = nlohmann::json::parse(text)["k"].get<std::string>();
+        ASSERT_EQ(decode_string(members[0].value), expected) << text;
+        // And written back: byte for byte what nlohmann writes, for the decoded and the raw bytes.
+        std::string out;
+        append_json_string(out, expected);
+        ASSERT_EQ(out, nlohmann::json(expected).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+      std::string raw = std::string(at, 'a') + "\x01\xff\"" + std::string(len - at, 'b');
+      std::string out;
+      append_json_string(out, raw);
+      ASSERT_EQ(out, nlohmann::json(raw).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) << len;
+    }
+  }
+  EXPECT_EQ(checked, 325 * 14);
+}
+
+TEST(ScanObject, TheNestedObjectAskedForIsSplitInTheSamePass) {
+  auto members_of = [](std::string_view object) {
+    std::vector<json_member> m;
+    EXPECT_EQ(scan_object(object, m), json_scan::ok) << object;
+    return m;
+  };
+  auto same = [](const std::vector<json_member>& a, const std::vector<json_member>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].key != b[i].key || a[i].value != b[i].value) return false;
+    }
+    return true;
+  };
+  const std::string data = R"({"call_id":"c1" , "ccv":{"x":[1,{"y":"z"}]},"n":-1.5e3,"e":{},"s":"\"q\""})";
+  const std::string text = R"({"action":"event","data":)" + data + R"(,"name":"CHANNEL_CREATE"})";
+  std::vector<json_member> top, nested;
+  ASSERT_EQ(scan_object(text, top, "data", &nested), json_scan::ok);
+  EXPECT_TRUE(same(top, members_of(text)));
+  EXPECT_TRUE(same(nested, members_of(data)));
+  EXPECT_EQ(nested.size(), 5U);
+  // An escaped key still names it; a repeated key: the last one's members, as a lookup finds the last.
+  ASSERT_EQ(scan_object(R"({"d\u0061ta":{"a":1},"data":{"b":2,"c":3}})", top, "data", &nested), json_scan::ok);
+  ASSERT_EQ(nested.size(), 2U);
+  EXPECT_EQ(nested[0].key, "b");
+  // Not an object, or no such member: nothing; invalid inside it: the whole text is invalid.
+  EXPECT_EQ(scan_object(R"({"data":[1,2]})", top, "data", &nested), json_scan::ok);
+  EXPECT_TRUE(nested.empty());
+  EXPECT_EQ(scan_object(R"({"other":{"a":1}})", top, "data", &nested), json_scan::ok);
+  EXPECT_TRUE(nested.empty());
+  EXPECT_EQ(scan_object(R"({"data":{"a":tru}})", top, "data", &nested), json_scan::invalid);
+  EXPECT_EQ(scan_object(R"({"data":{"a":1}} x)", top, "data", &nested), json_scan::invalid);
+}
+
 TEST(DecodeValue, MatchesTheDomParser) {
   for (std::string v : {R"("a\"b\\c\u00e9\ud83d\ude00")", "12", "-7", "9223372036854775807", "18446744073709551616",
                         "1.5", "-2e3", "true", "false", "null", R"({"x":[1,"y"]})", R"([])"}) {
