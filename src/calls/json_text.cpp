@@ -70,10 +70,14 @@ bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '
 std::size_t plain_run(const char* p, const char* end) {
   const char* const start = p;
   if constexpr (std::endian::native == std::endian::little) {  // byte i of a loaded word is p[i]
+    // The offset from `start` of the first flagged byte of the word at `p`.
+    auto first = [&](std::uint64_t m) {
+      return static_cast<std::size_t>(p - start) + static_cast<std::size_t>(std::countr_zero(m)) / 8;
+    };
     while (end - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
-      if (const auto m = attention(w)) return static_cast<std::size_t>(p - start) + static_cast<std::size_t>(std::countr_zero(m)) / 8;
+      if (const auto m = attention(w)) return first(m);
       p += 8;
     }
     if (p == end) return static_cast<std::size_t>(p - start);
@@ -81,7 +85,7 @@ std::size_t plain_run(const char* p, const char* end) {
     std::uint64_t w = 0x6161616161616161ULL;  // "aaaaaaaa"
     std::memcpy(&w, p, static_cast<std::size_t>(end - p));
     const auto m = attention(w);
-    return m ? static_cast<std::size_t>(p - start) + static_cast<std::size_t>(std::countr_zero(m)) / 8 : static_cast<std::size_t>(end - start);
+    return m ? first(m) : static_cast<std::size_t>(end - start);
   } else {
     while (p != end && plain(static_cast<unsigned char>(*p))) ++p;
     return static_cast<std::size_t>(p - start);

@@ -49,7 +49,7 @@ struct disabled_hook {
 struct finish_stats {
   std::vector<std::string> deleted_hooks{};     ///< 410: hook deleted, its rows cancelled
   std::vector<disabled_hook> disabled_hooks{};  ///< failing for disable_after: status disabled
-  std::size_t finished = 0;                   ///< outbox rows updated (still in_flight before)
+  std::size_t finished = 0;                     ///< outbox rows updated (still in_flight before)
 };
 
 /// Gauges of the hook outbox.

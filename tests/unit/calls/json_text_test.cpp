@@ -82,9 +82,10 @@ TEST(ScanObject, MembersAreViewsOfTheirExactText) {
 // that needs a look, the last word padded: every special byte at every offset of strings of 0 to 24
 // bytes, so each lands at each position of a word and of the padded tail, checked against nlohmann.
 TEST(StringScan, EverySpecialByteAtEveryOffsetAgreesWithTheOracle) {
-  const std::vector<std::string> specials = {"\"",     "\\\\",       "\\n",  "\\u00e9",      "\\ud83d\\ude00",
-                                             "\n",      "\x1f",       "\x7f",  "\xc3\xa9",      "\xf0\x9f\x98\x80",
-                                             "\xff",    "\xc3",       "\\x", "\\ud83d"};
+  const std::vector<std::string> specials = {
+      "\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00",  // a quote (ends the string), escapes
+      "\n", "\x1f", "\x7f", "\xc3\xa9", "\xf0\x9f\x98\x80",     // control characters, DEL, UTF-8
+      "\xff", "\xc3", "\\x", "\\ud83d"};                   // invalid: byte, cut, escape, surrogate
   int checked = 0;
   for (std::size_t len = 0; len <= 24; ++len) {
     for (std::size_t at = 0; at <= len; ++at) {
