@@ -312,12 +312,14 @@ void step_done(sqlite3* d, sqlite3_stmt* s) {
 void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::size_t& commits) {
   auto ins_event = prepare(d,
                            "INSERT INTO call_events (id, type, call_id, account_id, user_id, direction, "
-                           "occurred_at_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                           "occurred_at_ms, payload, call_num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                           "coalesce((SELECT num FROM calls WHERE call_id = ?3), 0)) "
                            "ON CONFLICT (id) DO NOTHING");
   auto ups_call = prepare(
       d,
       std::string("INSERT INTO calls (call_id, account_id, status, direction, answered, user_id, started_at_ms, "
-      "updated_at_ms, ended_at_ms, snapshot, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ") +
+      "updated_at_ms, ended_at_ms, snapshot, state, num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "(SELECT coalesce(max(num), 0) + 1 FROM calls WHERE num IS NOT NULL)) ") +
       (o.narrow_upsert
           // store/database.cpp since store-speed: only the columns a later state can change.
           ? "ON CONFLICT (call_id) DO UPDATE SET status = excluded.status, "
@@ -341,20 +343,7 @@ void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::
       step_done(d, begin.get());
       open = true;
     }
-    for (const auto& e : u.events) {
-      sqlite3_stmt* s = ins_event.get();
-      bind_text(s, 1, e.id);
-      bind_text(s, 2, e.type);
-      bind_text(s, 3, e.call_id);
-      bind_text(s, 4, e.account_id);
-      if (e.user_id) bind_text(s, 5, *e.user_id);
-      else sqlite3_bind_null(s, 5);
-      bind_text(s, 6, e.direction);
-      sqlite3_bind_int64(s, 7, e.occurred_at_ms);
-      bind_text(s, 8, e.payload);
-      step_done(d, s);
-      ++in_txn;
-    }
+    // The call first, as the store writes it: its events take its number (migrations/0007).
     if (u.call) {
       const auto& c = *u.call;
       sqlite3_stmt* s = ups_call.get();
@@ -372,6 +361,20 @@ void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::
       bind_text(s, 10, c.snapshot);
       bind_text(s, 11, c.state);
       step_done(d, s);
+    }
+    for (const auto& e : u.events) {
+      sqlite3_stmt* s = ins_event.get();
+      bind_text(s, 1, e.id);
+      bind_text(s, 2, e.type);
+      bind_text(s, 3, e.call_id);
+      bind_text(s, 4, e.account_id);
+      if (e.user_id) bind_text(s, 5, *e.user_id);
+      else sqlite3_bind_null(s, 5);
+      bind_text(s, 6, e.direction);
+      sqlite3_bind_int64(s, 7, e.occurred_at_ms);
+      bind_text(s, 8, e.payload);
+      step_done(d, s);
+      ++in_txn;
     }
     if (in_txn >= o.batch) {
       if (o.mode != "events") {

@@ -7,5 +7,6 @@
 --   sqlite_ceiling --source RUN.db --schema migrations/0001_initial.sql ... --schema migrations/0006_outbox_speed.sql \
 --     --schema bench/sqlite_ceiling/without_event_indexes.sql --out NEW.db --mode mix --batch 2000 ...
 DROP INDEX call_events_call;
+DROP INDEX IF EXISTS call_events_call_num;  -- since migrations/0007_call_numbers.sql
 DROP INDEX call_events_type;
 DROP INDEX call_events_account;

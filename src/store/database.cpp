@@ -159,8 +159,12 @@ error_code database::impl::prepare_all(std::string& reason) {
     std::string sql;
   };
   std::array<spec, 15> specs{{
+      // call_num: the number of the event's call (upserted before the events of a transaction), so the
+      // per-call index grows at its end (migrations/0007_call_numbers.sql); 0 for a call stored
+      // before that migration, whose events stay in call_events_call by Call-ID.
       {&insert_event,
-       fmt::format("INSERT INTO call_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+       fmt::format("INSERT INTO call_events ({}, call_num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                   "coalesce((SELECT num FROM calls WHERE call_id = ?3), 0)) "
                    "ON CONFLICT (id) DO NOTHING",
                    event_columns)},
       {&insert_outbox,
@@ -171,8 +175,10 @@ error_code database::impl::prepare_all(std::string& reason) {
       // so it is not SET; started_at_ms (in calls_started and calls_account_started) only changes
       // when the tracker corrects it, which correct_started below does on its own. Status must
       // stay: it is what moves a call in and out of the partial index calls_open.
+      // A new call's number is the largest so far + 1 (calls_num); an existing call keeps its own.
       {&upsert_call,
-       fmt::format("INSERT INTO calls ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+       fmt::format("INSERT INTO calls ({}, num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                   "(SELECT coalesce(max(num), 0) + 1 FROM calls WHERE num IS NOT NULL)) "
                    "ON CONFLICT (call_id) DO UPDATE SET "
                    "status = excluded.status, direction = excluded.direction, "
                    "answered = excluded.answered, user_id = excluded.user_id, "
@@ -463,6 +469,31 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
   }
   commit_stats stats;
   const std::int64_t now = now_unix_ms();
+  // Calls first: an event's row takes its call's number (insert_event), which a new call only has once
+  // its row is in.
+  for (const batch& b : batches) {
+    for (const call_row& c : b.calls) {
+      if (newest[c.call_id] != &c) continue;
+      statement::use u(upsert_call);
+      u.bind_static(1, c.call_id);
+      u.bind_static(2, c.account_id);
+      u.bind_static(3, c.status);
+      u.bind_static(4, c.direction);
+      u.bind(5, std::int64_t{c.answered ? 1 : 0});
+      u.bind_static_opt(6, c.user_id);
+      u.bind(7, c.started_at_ms);
+      u.bind(8, c.updated_at_ms);
+      u.bind_opt(9, c.ended_at_ms);
+      u.bind_static(10, json_or_empty_object(c.snapshot));
+      u.bind_static(11, json_or_empty_object(c.state));
+      if (auto s = u.step(); !s) return fail(s.error());
+      ++stats.calls_upserted;
+      statement::use fix(correct_started);
+      fix.bind_static(1, c.call_id);
+      fix.bind(2, c.started_at_ms);
+      if (auto s = fix.step(); !s) return fail(s.error());
+    }
+  }
   auto& duplicates = duplicate_events;
   for (const batch& b : batches) {
     ++stats.batches;
@@ -501,27 +532,6 @@ result<commit_stats> database::impl::commit_in_transaction(std::span<const batch
         ++stats.outbox_inserted;
         if (stats.first_outbox_id == 0) stats.first_outbox_id = sqlite3_last_insert_rowid(conn);
       }
-    }
-    for (const call_row& c : b.calls) {
-      if (newest[c.call_id] != &c) continue;
-      statement::use u(upsert_call);
-      u.bind_static(1, c.call_id);
-      u.bind_static(2, c.account_id);
-      u.bind_static(3, c.status);
-      u.bind_static(4, c.direction);
-      u.bind(5, std::int64_t{c.answered ? 1 : 0});
-      u.bind_static_opt(6, c.user_id);
-      u.bind(7, c.started_at_ms);
-      u.bind(8, c.updated_at_ms);
-      u.bind_opt(9, c.ended_at_ms);
-      u.bind_static(10, json_or_empty_object(c.snapshot));
-      u.bind_static(11, json_or_empty_object(c.state));
-      if (auto s = u.step(); !s) return fail(s.error());
-      ++stats.calls_upserted;
-      statement::use fix(correct_started);
-      fix.bind_static(1, c.call_id);
-      fix.bind(2, c.started_at_ms);
-      if (auto s = fix.step(); !s) return fail(s.error());
     }
     for (const party_row& p : b.parties) {
       statement::use u(insert_party);
@@ -581,11 +591,21 @@ result<std::vector<event_row>> database::events(const event_query& q) {
     if (q.call_id) add("call_id = ?2");
     if (q.type) add("type = ?3");
     if (q.account_id) add("account_id = ?4");
+    // A call's events are in two partial indexes (migrations/0007_call_numbers.sql): those stored
+    // before the call numbers by Call-ID, the others by the call's number. One SELECT per index.
+    std::string from = "call_events" + where;
+    if (q.call_id) {
+      from = fmt::format(
+          "(SELECT seq, {0} FROM call_events{1} AND call_num = 0 UNION ALL "
+          "SELECT seq, {0} FROM call_events{1} AND call_num <> 0 "
+          "AND call_num = (SELECT num FROM calls WHERE call_id = ?2))",
+          event_columns, where);
+    }
     // The newest `limit` rows, then turned back to oldest first for printing/timelines.
     auto sql = fmt::format(
-        "SELECT {0} FROM (SELECT seq, {0} FROM call_events{1} ORDER BY occurred_at_ms DESC, seq DESC "
+        "SELECT {0} FROM (SELECT seq, {0} FROM {1} ORDER BY occurred_at_ms DESC, seq DESC "
         "LIMIT ?1) ORDER BY occurred_at_ms, seq",
-        event_columns, where);
+        event_columns, from);
     st = statement(impl_->db.get(), sql, &impl_->last_error);
     if (!st.valid()) return st.prepare_error();
   }

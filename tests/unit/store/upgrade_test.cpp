@@ -133,6 +133,54 @@ TEST(Upgrade, Version1DatabaseKeepsEveryRowSeqAndOutboxRow) {
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM outbox"), 2);
 }
 
+// 0007: a call's events are found in the index by Call-ID (stored before) and in the one by call
+// number (stored since), also for a call in progress across the upgrade; new calls get numbers in order.
+TEST(Upgrade, CallNumbersKeepEveryCallsEventsTogetherAcrossTheUpgrade) {
+  kazoo_bridge::test::temp_dir dir;
+  const auto path = dir.file("kb.db");
+  make_version_1(path);
+  populate(path);  // c1 ended, c2 ringing: both stored before call numbers existed
+  std::string reason;
+  auto opened = database::open({.path = path}, reason);
+  ASSERT_TRUE(opened) << reason;
+  auto& db = **opened;
+
+  // c2 goes on after the upgrade; c3 and c4 are new. One transaction, calls listed after events.
+  batch b;
+  b.events = {test::sample_event("evt_c2_answered", "c2", "call.answered", 2500),
+              test::sample_event("evt_c3_started", "c3", "call.started", 2600),
+              test::sample_event("evt_c4_started", "c4", "call.started", 2700),
+              test::sample_event("evt_c3_ended", "c3", "call.ended", 2800)};
+  b.calls = {test::sample_call("c2", "answered"), test::sample_call("c3", "ended"), test::sample_call("c4")};
+  ASSERT_TRUE(db.commit(b)) << db.last_error();
+
+  auto ids = [&](const std::string& call) {
+    std::vector<std::string> out;
+    for (const auto& e : db.events({.call_id = call}).value()) out.push_back(e.id);
+    return out;
+  };
+  EXPECT_EQ(ids("c2"), std::vector<std::string>{"evt_c2_answered"});
+  EXPECT_EQ(ids("c1"), (std::vector<std::string>{"evt_c", "evt_a", "evt_b"}));
+  EXPECT_EQ(ids("c3"), (std::vector<std::string>{"evt_c3_started", "evt_c3_ended"}));
+  EXPECT_EQ(ids("c4"), std::vector<std::string>{"evt_c4_started"});
+  EXPECT_TRUE(ids("c9").empty());
+
+  raw_sqlite raw(path);
+  // Calls stored before keep no number; new ones are numbered as they come, and their events carry it.
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM calls WHERE num IS NULL"), 2);
+  EXPECT_EQ(raw.scalar("SELECT num FROM calls WHERE call_id = 'c3'"), 1);
+  EXPECT_EQ(raw.scalar("SELECT num FROM calls WHERE call_id = 'c4'"), 2);
+  EXPECT_EQ(raw.scalar("SELECT call_num FROM call_events WHERE id = 'evt_c3_ended'"), 1);
+  EXPECT_EQ(raw.scalar("SELECT call_num FROM call_events WHERE id = 'evt_c4_started'"), 2);
+  EXPECT_EQ(raw.scalar("SELECT call_num FROM call_events WHERE id = 'evt_c2_answered'"), 0);
+  EXPECT_EQ(raw.scalar("SELECT call_num FROM call_events WHERE id = 'evt_a'"), 0);
+  // A later update of a numbered call keeps its number.
+  batch again;
+  again.calls = {test::sample_call("c4", "answered")};
+  ASSERT_TRUE(db.commit(again)) << db.last_error();
+  EXPECT_EQ(raw.scalar("SELECT num FROM calls WHERE call_id = 'c4'"), 2);
+}
+
 TEST(Upgrade, PartiesOfCallsStoredBeforeVersion3AreFilledIn) {
   // 0003 backfills call_parties from what older versions stored: the events' user_id, the calls'
   // user_id and the snapshot's from_user_id (the internal caller).
