@@ -219,8 +219,7 @@ def run_step(args, name, calls_per_s, warm, measure, speed, bad=None, latency=Fa
             pairs = env.sink.latencies_ms(t_from, t_to, with_receipt=True)
             res["event_to_receipt_ms"] = quantiles([ms for _, ms in pairs])
             res["event_to_receipt_ms_by_30s"] = slices(pairs, t_from)
-            res["first_receipt_per_event_ms"] = quantiles(env.sink.latencies_ms(int(in_window[0]["t"] * 1e6),
-                                                                                int(in_window[-1]["t"] * 1e6), True))
+            res["first_receipt_per_event_ms"] = quantiles(env.sink.latencies_ms(t_from, t_to, True))
             res["send_to_commit"] = json.loads(tail.communicate(timeout=30)[0])
         res["stop"] = env.stop_daemon()
         time.sleep(0.3)

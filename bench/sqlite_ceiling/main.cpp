@@ -303,6 +303,11 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
 }
 
+void bind_text_or_null(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) bind_text(s, i, *v);
+  else sqlite3_bind_null(s, i);
+}
+
 void step_done(sqlite3* d, sqlite3_stmt* s) {
   if (sqlite3_step(s) != SQLITE_DONE) die(std::string("step failed: ") + sqlite3_errmsg(d));
   sqlite3_reset(s);
@@ -352,8 +357,7 @@ void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::
       bind_text(s, 3, c.status);
       bind_text(s, 4, c.direction);
       sqlite3_bind_int64(s, 5, c.answered ? 1 : 0);
-      if (c.user_id) bind_text(s, 6, *c.user_id);
-      else sqlite3_bind_null(s, 6);
+      bind_text_or_null(s, 6, c.user_id);
       sqlite3_bind_int64(s, 7, c.started_at_ms);
       sqlite3_bind_int64(s, 8, c.updated_at_ms);
       if (c.ended_at_ms) sqlite3_bind_int64(s, 9, *c.ended_at_ms);
@@ -368,8 +372,7 @@ void run_raw(sqlite3* d, const std::vector<unit>& units, const options& o, std::
       bind_text(s, 2, e.type);
       bind_text(s, 3, e.call_id);
       bind_text(s, 4, e.account_id);
-      if (e.user_id) bind_text(s, 5, *e.user_id);
-      else sqlite3_bind_null(s, 5);
+      bind_text_or_null(s, 5, e.user_id);
       bind_text(s, 6, e.direction);
       sqlite3_bind_int64(s, 7, e.occurred_at_ms);
       bind_text(s, 8, e.payload);

@@ -13,6 +13,7 @@ namespace kazoo_bridge::store {
 namespace {
 
 using detail::call_columns;
+using detail::events_of_call;
 using detail::read_call;
 using detail::statement;
 
@@ -116,17 +117,10 @@ result<std::optional<call_timeline>> call_history::find_call(const std::string& 
                                             call_columns));
     s.party_of = statement(db, "SELECT 1 FROM call_parties WHERE call_id = ?1 AND user_id = ?2");
     // The call's events: oldest first, ties in insertion order, like `kazoo-bridge events --call`.
-    // They are in two partial indexes (migrations/0007_call_numbers.sql): call_events_call by Call-ID
-    // for those stored before the call numbers, call_events_call_num by the call's number since.
     // account_id is checked again: events of a call id reused by another account never join.
-    s.timeline = statement(db,
-                           "SELECT payload FROM ("
-                           "SELECT payload, occurred_at_ms, seq FROM call_events "
-                           "WHERE call_id = ?1 AND account_id = ?2 AND call_num = 0 UNION ALL "
-                           "SELECT payload, occurred_at_ms, seq FROM call_events "
-                           "WHERE call_id = ?1 AND account_id = ?2 AND call_num <> 0 "
-                           "AND call_num = (SELECT num FROM calls WHERE call_id = ?1)) "
-                           "ORDER BY occurred_at_ms, seq LIMIT ?3");
+    s.timeline = statement(db, fmt::format("SELECT payload FROM {} ORDER BY occurred_at_ms, seq LIMIT ?3",
+                                           events_of_call("payload, occurred_at_ms, seq",
+                                                          " WHERE call_id = ?1 AND account_id = ?2", 1)));
     for (auto* st : {&s.find_call, &s.party_of, &s.timeline}) {
       if (!st->valid()) return st->prepare_error();
     }

@@ -591,16 +591,8 @@ result<std::vector<event_row>> database::events(const event_query& q) {
     if (q.call_id) add("call_id = ?2");
     if (q.type) add("type = ?3");
     if (q.account_id) add("account_id = ?4");
-    // A call's events are in two partial indexes (migrations/0007_call_numbers.sql): those stored
-    // before the call numbers by Call-ID, the others by the call's number. One SELECT per index.
-    std::string from = "call_events" + where;
-    if (q.call_id) {
-      from = fmt::format(
-          "(SELECT seq, {0} FROM call_events{1} AND call_num = 0 UNION ALL "
-          "SELECT seq, {0} FROM call_events{1} AND call_num <> 0 "
-          "AND call_num = (SELECT num FROM calls WHERE call_id = ?2))",
-          event_columns, where);
-    }
+    const std::string from = q.call_id ? detail::events_of_call(fmt::format("seq, {}", event_columns), where, 2)
+                                       : "call_events" + where;
     // The newest `limit` rows, then turned back to oldest first for printing/timelines.
     auto sql = fmt::format(
         "SELECT {0} FROM (SELECT seq, {0} FROM {1} ORDER BY occurred_at_ms DESC, seq DESC "
